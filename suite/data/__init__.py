@@ -1,0 +1,1 @@
+"""Data: finding official files, reading them, encoding sequences, caching, splitting, verifying."""

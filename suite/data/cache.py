@@ -1,0 +1,115 @@
+"""Encoded splits on disk, keyed by the data's sha256, so a second load is a memory-map, not a re-parse.
+
+Layout: <cache>/encoded/<task>.<split>.<key>/{codes,offsets,labels}.npy + meta.json, written atomically.
+<cache> is SUITE_CACHE_DIR, else ~/.cache/dna-suite. The key covers the raw data's sha256, the encoder
+version and the task's length policy, so a changed file or policy never reads a stale entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from suite.data.encode import EncodedSequences, encode
+from suite.data.formats import LOADERS, RawSplit, sha256_of
+from suite.data.sources import locate
+from suite.tasks.spec import TaskSpec
+
+ENCODER_VERSION = 1
+
+
+@dataclass(frozen=True)
+class EncodedSplit:
+    """One split, encoded: ragged codes, labels, and where it came from."""
+
+    task: str
+    split: str
+    seqs: EncodedSequences
+    labels: np.ndarray
+    sha256: str  # of the raw file(s)
+    path: str
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return self.seqs.lengths
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("SUITE_CACHE_DIR") or Path.home() / ".cache" / "dna-suite")
+
+
+def digest(path: Path) -> str:
+    """sha256 of a data file, memoised on (path, size, mtime) so unchanged files are hashed once."""
+    stats = [path.stat()] if path.is_file() else [p.stat() for p in path.rglob("*") if p.is_file()]
+    signature = f"{path.resolve()}|{len(stats)}|{sum(s.st_size for s in stats)}|{max((s.st_mtime_ns for s in stats), default=0)}"
+    memo = cache_dir() / "sha256" / hashlib.sha1(signature.encode()).hexdigest()
+    if memo.is_file():
+        return memo.read_text().strip()
+    value = sha256_of(path)
+    memo.parent.mkdir(parents=True, exist_ok=True)
+    memo.write_text(value)
+    return value
+
+
+def apply_length_policy(sequences: list[str], task: TaskSpec) -> list[str]:
+    """`truncate_pad_n`: first max_bp bases, right-padded with N to max_bp (MTcDNA). `pad`: unchanged."""
+    if task.length_policy == "truncate_pad_n":
+        return [s[: task.max_bp].ljust(task.max_bp, "N") for s in sequences]
+    return sequences
+
+
+def read_raw(task: TaskSpec, split: str, data_dir: str | Path | None = None) -> tuple[RawSplit, str]:
+    """The split's raw sequences and labels, and the sha256 of its files."""
+    located = locate(task, split, data_dir)
+    raw = LOADERS.get(task.format).read(located.path, task, split)
+    return raw, digest(located.path)
+
+
+def load_split(task: TaskSpec, split: str, data_dir: str | Path | None = None, use_cache: bool = True) -> EncodedSplit:
+    """One split of a task, encoded; from the on-disk cache when its data has not changed."""
+    path = locate(task, split, data_dir).path
+    sha = digest(path)
+    key = hashlib.sha256(f"{sha}|{ENCODER_VERSION}|{task.length_policy}|{task.max_bp}".encode()).hexdigest()[:20]
+    entry = cache_dir() / "encoded" / f"{task.name}.{split}.{key}"
+    if use_cache and (entry / "meta.json").is_file():
+        return _read_entry(entry, task, split, sha)
+    raw = LOADERS.get(task.format).read(path, task, split)  # cache miss: parse and encode once
+    seqs = encode(apply_length_policy(raw.sequences, task), source=str(raw.path))
+    encoded = EncodedSplit(task.name, split, seqs, raw.labels, sha, str(raw.path))
+    if use_cache:
+        _write_entry(entry, encoded)
+    return encoded
+
+
+def _write_entry(entry: Path, encoded: EncodedSplit) -> None:
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=entry.parent, prefix=".tmp-"))
+    np.save(tmp / "codes.npy", encoded.seqs.codes)
+    np.save(tmp / "offsets.npy", encoded.seqs.offsets)
+    np.save(tmp / "labels.npy", encoded.labels)
+    meta = {"n_iupac": encoded.seqs.n_iupac, "path": encoded.path, "sha256": encoded.sha256}
+    (tmp / "meta.json").write_text(json.dumps(meta))
+    try:
+        os.replace(tmp, entry)
+    except OSError:  # another process wrote the same entry first: theirs is identical
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _read_entry(entry: Path, task: TaskSpec, split: str, sha: str) -> EncodedSplit:
+    meta = json.loads((entry / "meta.json").read_text())
+    seqs = EncodedSequences(
+        codes=np.load(entry / "codes.npy", mmap_mode="r"),
+        offsets=np.load(entry / "offsets.npy"),
+        n_iupac=int(meta["n_iupac"]),
+    )
+    return EncodedSplit(task.name, split, seqs, np.load(entry / "labels.npy"), sha, meta["path"])

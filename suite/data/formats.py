@@ -1,0 +1,222 @@
+"""Readers for each official data format, registered by the name a task card's `format:` uses.
+
+A format knows where its files sit under a data directory (`candidates`) and how to read one split of one task
+into a RawSplit (`read`). Adding a format is adding one class here with `@LOADERS.register`.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import gzip
+import hashlib
+import zlib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from suite.errors import CorruptData
+from suite.registry import Registry
+from suite.tasks.spec import TaskSpec
+
+LOADERS: Registry = Registry("data format")
+CSV_SUFFIXES = (".csv.gz", ".csv")
+
+
+@dataclass(frozen=True)
+class RawSplit:
+    """One split as read from its official files: sequences (strings) and integer labels."""
+
+    sequences: list[str]
+    labels: np.ndarray  # int64
+    path: Path  # the file (or folder) it came from
+
+
+def read_csv_split(path: Path, seq_column: str, task: TaskSpec) -> RawSplit:
+    """A `seq_column,label` csv (plain or gzip) with labels in 0..n_classes-1."""
+    import pandas as pd
+
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, compression="infer")
+    except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
+        raise CorruptData(f"{path} cannot be read ({exc.__class__.__name__}: {exc})", "re-download the file") from exc
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise CorruptData(f"{path} is not a valid csv ({exc.__class__.__name__})", "re-download the file") from exc
+    expected = [seq_column, "label"]
+    if [c.strip() for c in frame.columns[:2]] != expected:
+        raise CorruptData(
+            f"{path} has columns {list(frame.columns)}, expected {','.join(expected)}",
+            f"use the official {task.benchmark} file (header `{','.join(expected)}`)",
+        )
+    return RawSplit(
+        sequences=frame.iloc[:, 0].tolist(), labels=parse_labels(frame.iloc[:, 1].to_numpy(), path, task), path=path
+    )
+
+
+def parse_labels(values: np.ndarray, path: Path, task: TaskSpec) -> np.ndarray:
+    try:
+        labels = np.asarray([int(v) for v in values], dtype=np.int64)
+    except ValueError as exc:
+        raise CorruptData(f"{path}: non-integer label ({exc})", "labels must be class indices 0..n-1") from exc
+    bad = np.flatnonzero((labels < 0) | (labels >= task.n_classes))
+    if bad.size:
+        raise CorruptData(
+            f"{path}, row {bad[0] + 1}: label {labels[bad[0]]} outside 0..{task.n_classes - 1}",
+            f"task {task.name} has classes {list(task.classes)}",
+        )
+    return labels
+
+
+@LOADERS.register("genomic_benchmarks")
+class GenomicBenchmarksFormat:
+    """GenomicBenchmarks. Two layouts of the same data:
+    - Hugging Face export: <root>/genomic_benchmarks/<task>/<split>.csv[.gz], columns seq,label;
+    - the genomic-benchmarks package cache: <root>/<task>/<split>/<class>/<id>.txt, one sequence per file
+      (label = index of the class folder in the sorted class names, which is the card's `classes` order).
+    """
+
+    subdir = "genomic_benchmarks"
+
+    def candidates(self, root: Path, task: TaskSpec, split: str) -> list[Path]:
+        base = root / self.subdir / task.source
+        return [base / f"{split}{suffix}" for suffix in CSV_SUFFIXES] + [root / task.source / split]
+
+    def upstream_cache(self, task: TaskSpec, split: str) -> list[Path]:
+        # The genomic-benchmarks package keeps its data sets in ~/.genomic_benchmarks (utils.paths.CACHE_PATH).
+        return [Path.home() / ".genomic_benchmarks" / task.source / split]
+
+    def download(self, task: TaskSpec) -> None:
+        from genomic_benchmarks.loc2seq import download_dataset
+
+        download_dataset(task.source, version=0)
+
+    def read(self, path: Path, task: TaskSpec, split: str) -> RawSplit:
+        if path.is_dir():
+            return self._read_class_folders(path, task)
+        return read_csv_split(path, "seq", task)
+
+    @staticmethod
+    def _read_class_folders(path: Path, task: TaskSpec) -> RawSplit:
+        sequences: list[str] = []
+        labels: list[int] = []
+        for label, name in enumerate(task.classes):
+            folder = path / name
+            if not folder.is_dir():
+                raise CorruptData(f"{path} has no class folder '{name}'", "re-download the data set")
+            files = sorted(folder.glob("*.txt"), key=lambda p: (len(p.stem), p.stem))
+            sequences += [f.read_text().strip() for f in files]
+            labels += [label] * len(files)
+        return RawSplit(sequences=sequences, labels=np.asarray(labels, dtype=np.int64), path=path)
+
+
+@LOADERS.register("gue_csv")
+class GueFormat:
+    """GUE (DNABERT-2): <root>/gue/<group>/<task>/{train,dev,test}.csv, columns sequence,label; gzip accepted.
+    The unzipped official archive (<root>/GUE/<group>/<task>/…) is found too."""
+
+    subdir = "gue"
+
+    def candidates(self, root: Path, task: TaskSpec, split: str) -> list[Path]:
+        return [
+            root / folder / task.source / f"{split}{suffix}" for folder in (self.subdir, "GUE") for suffix in CSV_SUFFIXES
+        ]
+
+    def read(self, path: Path, task: TaskSpec, split: str) -> RawSplit:
+        return read_csv_split(path, "sequence", task)
+
+
+@LOADERS.register("mtcdna")
+class MtcdnaFormat:
+    """MTcDNA (paper §4.5). Either the split csv files the authors' script writes,
+    <root>/mtcdna/<max_bp>/{train,dev,test}.csv (columns sequence,label), or the four Ensembl cDNA FASTA
+    files in <root>/mtcdna/, from which the split is rebuilt exactly as the authors did (findna-facts §7).
+    Sequences are kept whole here; the task's length policy truncates / N-pads them at encoding time."""
+
+    subdir = "mtcdna"
+
+    def candidates(self, root: Path, task: TaskSpec, split: str) -> list[Path]:
+        base = root / self.subdir
+        return [base / str(task.max_bp) / f"{split}{suffix}" for suffix in CSV_SUFFIXES] + [base]
+
+    def read(self, path: Path, task: TaskSpec, split: str) -> RawSplit:
+        if not path.is_dir():
+            return read_csv_split(path, "sequence", task)
+        files = fasta_files(path, task)
+        splits = _split_fasta(tuple(files), int(task.options["min_len"]), int(task.options["split_seed"]))
+        sequences, labels = splits[split]
+        return RawSplit(sequences=sequences, labels=np.asarray(labels, dtype=np.int64), path=path)
+
+    @staticmethod
+    def present(path: Path, task: TaskSpec) -> bool:
+        return path.is_dir() and len(fasta_files(path, task, strict=False)) == 4
+
+
+def fasta_files(folder: Path, task: TaskSpec, strict: bool = True) -> list[tuple[Path, int]]:
+    """(file, label) for each FASTA pattern of the card; strict: every pattern must match exactly one file."""
+    names = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+    found = []
+    for label, cls in enumerate(task.classes):
+        for pattern in task.options["fasta"][cls]:
+            hits = fnmatch.filter(names, pattern)
+            if len(hits) != 1:
+                if strict:
+                    raise CorruptData(
+                        f"{folder}: {len(hits)} files match '{pattern}' (class {cls})", "keep exactly one per species"
+                    )
+                continue
+            found.append((folder / hits[0], label))
+    return found
+
+
+def read_fasta(path: Path) -> list[tuple[str, str]]:
+    """(header, sequence) records of a FASTA file, plain or gzip."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    records: list[tuple[str, str]] = []
+    header, chunks = None, []
+    try:
+        with opener(path, "rt") as handle:
+            for line in handle:
+                line = line.rstrip()
+                if line.startswith(">"):
+                    if header is not None:
+                        records.append((header, "".join(chunks)))
+                    header, chunks = line[1:], []
+                elif line:
+                    if header is None:
+                        raise CorruptData(f"{path}: sequence before the first '>' header", "is this a FASTA file?")
+                    chunks.append(line)
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        raise CorruptData(f"{path} cannot be read ({exc.__class__.__name__})", "re-download the file") from exc
+    if header is not None:
+        records.append((header, "".join(chunks)))
+    return records
+
+
+@lru_cache(maxsize=4)
+def _split_fasta(files: tuple[tuple[Path, int], ...], min_len: int, seed: int) -> dict[str, tuple[list, list]]:
+    from sklearn.model_selection import train_test_split
+
+    sequences, labels = [], []
+    for path, label in files:
+        for _, seq in read_fasta(path):
+            if len(seq) >= min_len:
+                sequences.append(seq.upper())
+                labels.append(label)
+    # The authors' split (data/genome_process.py): test 20 %, then dev = 25 % of the rest; not stratified.
+    rest_x, test_x, rest_y, test_y = train_test_split(sequences, labels, test_size=0.2, random_state=seed)
+    train_x, dev_x, train_y, dev_y = train_test_split(rest_x, rest_y, test_size=0.25, random_state=seed)
+    return {"train": (train_x, train_y), "dev": (dev_x, dev_y), "test": (test_x, test_y)}
+
+
+def sha256_of(path: Path) -> str:
+    """sha256 of a file's bytes, or of a folder's files (names and bytes, sorted)."""
+    digest = hashlib.sha256()
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for file in files:
+        if path.is_dir():
+            digest.update(str(file.relative_to(path)).encode())
+        with open(file, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()

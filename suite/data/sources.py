@@ -1,0 +1,93 @@
+"""Where a task's files are. Resolution order, first hit wins:
+
+1. `--data-dir`, then each folder of `SUITE_DATA_DIR` (os.pathsep-separated), in the format's layout;
+2. the upstream package's own cache (genomic-benchmarks: ~/.genomic_benchmarks);
+3. the upstream download, when the format has one and the network answers (skipped when SUITE_OFFLINE=1).
+
+When nothing is found, DataNotFound names the task, the split, every place looked in, and how to get the data.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+from suite.data.formats import LOADERS, MtcdnaFormat
+from suite.errors import DataNotFound
+from suite.tasks.spec import TaskSpec
+
+DOWNLOAD_HOSTS = {"genomic_benchmarks": ("zenodo.org", 443)}
+
+
+@dataclass(frozen=True)
+class Located:
+    path: Path
+    origin: str  # "data dir", "upstream cache" or "download"
+
+
+def data_dirs(data_dir: str | Path | None = None) -> list[Path]:
+    """The user's data folders, in order: the explicit one, then SUITE_DATA_DIR's."""
+    dirs = [Path(data_dir).expanduser()] if data_dir else []
+    env = os.environ.get("SUITE_DATA_DIR", "")
+    dirs += [Path(p).expanduser() for p in env.split(os.pathsep) if p]
+    return dirs
+
+
+def _exists(path: Path, task: TaskSpec) -> bool:
+    if task.format == "mtcdna" and path.is_dir():
+        return MtcdnaFormat.present(path, task)
+    return path.exists()
+
+
+def candidates(task: TaskSpec, split: str, data_dir: str | Path | None = None) -> list[tuple[Path, str]]:
+    """Every place a split may be, in resolution order (before any download)."""
+    fmt = LOADERS.get(task.format)
+    places = [(p, "data dir") for root in data_dirs(data_dir) for p in fmt.candidates(root, task, split)]
+    places += [(p, "upstream cache") for p in getattr(fmt, "upstream_cache", lambda *_: [])(task, split)]
+    return places
+
+
+def find(task: TaskSpec, split: str, data_dir: str | Path | None = None) -> Located | None:
+    """The first existing copy of a split, without downloading."""
+    for path, origin in candidates(task, split, data_dir):
+        if _exists(path, task):
+            return Located(path, origin)
+    return None
+
+
+def online(host: tuple[str, int], timeout: float = 3.0) -> bool:
+    if os.environ.get("SUITE_OFFLINE", "") not in ("", "0"):
+        return False
+    try:
+        with socket.create_connection(host, timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def locate(task: TaskSpec, split: str, data_dir: str | Path | None = None, download: bool = True) -> Located:
+    """The split's files, downloading them through the upstream package when allowed and possible."""
+    if split not in task.splits:
+        raise DataNotFound(f"task {task.name} has no '{split}' split", f"its splits are {', '.join(task.splits)}")
+    hit = find(task, split, data_dir)
+    if hit:
+        return hit
+    fmt = LOADERS.get(task.format)
+    host = DOWNLOAD_HOSTS.get(task.format)
+    tried = ""
+    if download and host and hasattr(fmt, "download"):
+        if online(host):
+            fmt.download(task)
+            hit = find(task, split, data_dir)
+            if hit:
+                return Located(hit.path, "download")
+            tried = "; the upstream download finished but produced no such split"
+        else:
+            tried = f"; download skipped: {host[0]} is unreachable (offline)"
+    looked = ", ".join(str(p) for p, _ in candidates(task, split, data_dir)) or "(no data dir: SUITE_DATA_DIR unset)"
+    raise DataNotFound(
+        f"task {task.name}: no {split} split found; looked in {looked}{tried}",
+        "to get it: " + task.get_data.format(source=task.source),
+    )
