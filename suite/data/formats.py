@@ -21,6 +21,16 @@ from suite.registry import Registry
 from suite.tasks.spec import TaskSpec
 
 LOADERS: Registry = Registry("data format")
+
+
+def register(name: str):
+    """Class decorator: register one instance of a format class under `name`."""
+
+    def add(cls):
+        LOADERS.register(name)(cls())
+        return cls
+
+    return add
 CSV_SUFFIXES = (".csv.gz", ".csv")
 
 
@@ -68,7 +78,7 @@ def parse_labels(values: np.ndarray, path: Path, task: TaskSpec) -> np.ndarray:
     return labels
 
 
-@LOADERS.register("genomic_benchmarks")
+@register("genomic_benchmarks")
 class GenomicBenchmarksFormat:
     """GenomicBenchmarks. Two layouts of the same data:
     - Hugging Face export: <root>/genomic_benchmarks/<task>/<split>.csv[.gz], columns seq,label;
@@ -110,7 +120,7 @@ class GenomicBenchmarksFormat:
         return RawSplit(sequences=sequences, labels=np.asarray(labels, dtype=np.int64), path=path)
 
 
-@LOADERS.register("gue_csv")
+@register("gue_csv")
 class GueFormat:
     """GUE (DNABERT-2): <root>/gue/<group>/<task>/{train,dev,test}.csv, columns sequence,label; gzip accepted.
     The unzipped official archive (<root>/GUE/<group>/<task>/…) is found too."""
@@ -126,7 +136,7 @@ class GueFormat:
         return read_csv_split(path, "sequence", task)
 
 
-@LOADERS.register("mtcdna")
+@register("mtcdna")
 class MtcdnaFormat:
     """MTcDNA (paper §4.5). Either the split csv files the authors' script writes,
     <root>/mtcdna/<max_bp>/{train,dev,test}.csv (columns sequence,label), or the four Ensembl cDNA FASTA

@@ -45,7 +45,7 @@ class TaskSpec:
     classes: tuple[str, ...]
     metric: str
     sizes: SplitSizes
-    median_len: int
+    median_len: int | None  # None where no source states it (MTcDNA)
     max_bp: int
     length_policy: str
     description: str
