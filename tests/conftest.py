@@ -1,0 +1,54 @@
+"""Shared fixtures: real data only (SUITE_DATA_DIR → ../shared/data), an isolated encoding cache per session."""
+
+from __future__ import annotations
+
+import gzip
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_SHARED = REPO.parent / "shared" / "data"
+
+
+def _shared_data() -> Path | None:
+    env = os.environ.get("SUITE_DATA_DIR")
+    path = Path(env) if env else DEFAULT_SHARED
+    return path if (path / "MANIFEST.tsv").is_file() else None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_cache(tmp_path_factory):
+    """Every test session encodes into its own cache folder: no state leaks between runs."""
+    old = os.environ.get("SUITE_CACHE_DIR")
+    os.environ["SUITE_CACHE_DIR"] = str(tmp_path_factory.mktemp("suite-cache"))
+    os.environ["SUITE_OFFLINE"] = "1"  # tests never wait on a network
+    yield
+    if old is None:
+        os.environ.pop("SUITE_CACHE_DIR", None)
+    else:
+        os.environ["SUITE_CACHE_DIR"] = old
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real benchmark data (../shared/data); set SUITE_DATA_DIR to point elsewhere."""
+    path = _shared_data()
+    if path is None:
+        pytest.skip("real data not found: set SUITE_DATA_DIR to the shared data folder (holds MANIFEST.tsv)")
+    return path
+
+
+@pytest.fixture
+def data_env(shared_data, monkeypatch):
+    monkeypatch.setenv("SUITE_DATA_DIR", str(shared_data))
+    return shared_data
+
+
+def write_csv_gz(path: Path, header: str, rows: list[tuple[str, int]]) -> Path:
+    """A small data file in an official csv layout (gzip), for tests that need a crafted case."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = header + "\n" + "".join(f"{s},{y}\n" for s, y in rows)
+    path.write_bytes(gzip.compress(text.encode()))
+    return path

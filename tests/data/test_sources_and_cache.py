@@ -1,0 +1,71 @@
+import numpy as np
+import pytest
+
+from suite.data import cache
+from suite.data.cache import load_split
+from suite.data.sources import candidates, locate
+from suite.errors import DataNotFound
+from suite.tasks import get_task
+from tests.conftest import write_csv_gz
+
+
+def test_explicit_data_dir_wins_over_env(tmp_path, data_env):
+    write_csv_gz(tmp_path / "gue" / "EMP" / "H3" / "test.csv.gz", "sequence,label", [("ACGT", 1)])
+    task = get_task("gue_h3")
+    assert locate(task, "test", data_dir=tmp_path).path.is_relative_to(tmp_path)
+    assert locate(task, "test").path.is_relative_to(data_env)
+
+
+def test_missing_split_names_task_every_place_and_the_fix(tmp_path, monkeypatch):
+    monkeypatch.setenv("SUITE_DATA_DIR", str(tmp_path))
+    task = get_task("gue_h3")
+    with pytest.raises(DataNotFound) as err:
+        locate(task, "train")
+    message = err.value.line()
+    assert message.startswith("task gue_h3: no train split found; looked in ")
+    for place, _ in candidates(task, "train"):
+        assert str(place) in message
+    assert "GUE/EMP/H3" in message and "\n" not in message
+
+
+def test_genomic_benchmarks_offline_says_the_download_was_skipped(tmp_path, monkeypatch):
+    monkeypatch.setenv("SUITE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("SUITE_OFFLINE", "1")
+    with pytest.raises(DataNotFound, match="download skipped: zenodo.org is unreachable") as err:
+        locate(get_task("human_ocr_ensembl"), "train")
+    assert ".genomic_benchmarks" in err.value.line()  # the upstream package cache was looked in
+
+
+def test_unknown_split_is_a_clear_error(data_env):
+    with pytest.raises(DataNotFound, match="has no 'dev' split"):
+        locate(get_task("human_nontata_promoters"), "dev")
+
+
+def test_second_load_comes_from_the_cache_and_is_identical(data_env, tmp_path, monkeypatch):
+    monkeypatch.setenv("SUITE_CACHE_DIR", str(tmp_path / "cache"))
+    task = get_task("gue_h4")
+    first = load_split(task, "dev")
+    entries = list((tmp_path / "cache" / "encoded").iterdir())
+    assert len(entries) == 1 and entries[0].name.startswith("gue_h4.dev.")
+    second = load_split(task, "dev")
+    assert isinstance(second.seqs.codes, np.memmap)  # memory-mapped, not re-parsed
+    assert np.array_equal(first.seqs.codes, second.seqs.codes)
+    assert np.array_equal(first.labels, second.labels) and first.sha256 == second.sha256
+
+
+def test_changed_file_gets_a_new_cache_entry(tmp_path, monkeypatch):
+    monkeypatch.setenv("SUITE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("SUITE_DATA_DIR", str(tmp_path / "data"))
+    path = tmp_path / "data" / "gue" / "EMP" / "H3" / "test.csv.gz"
+    write_csv_gz(path, "sequence,label", [("ACGT", 1)])
+    task = get_task("gue_h3")
+    assert load_split(task, "test").labels.tolist() == [1]
+    write_csv_gz(path, "sequence,label", [("ACGT", 0), ("GG", 1)])
+    assert load_split(task, "test").labels.tolist() == [0, 1]
+
+
+def test_digest_is_the_file_sha256(data_env):
+    import hashlib
+
+    path = data_env / "gue" / "EMP" / "H4" / "dev.csv.gz"
+    assert cache.digest(path) == hashlib.sha256(path.read_bytes()).hexdigest()
