@@ -93,6 +93,38 @@ def data_show_command(
     console.print(describe(get_task(task), data_dir))
 
 
+@app.command("models")
+def models_command(
+    families: Annotated[bool, typer.Option("--families", help="Also list the registered backbone families.")] = False,
+) -> None:
+    """List model cards: family, pooling, head, parameters of each size (built on the meta device), weights."""
+    import torch
+
+    from suite.models import FAMILIES, all_models, build_backbone
+
+    table = Table(title="models")
+    for column in ("name", "family", "pooling / head", "parameters by size (backbone)", "weights", "description"):
+        table.add_column(column)
+    paper_lines = []
+    for spec in all_models().values():
+        counts = []
+        for size in spec.size_names:
+            with torch.device("meta"):  # shapes only: no memory, no initialisation
+                backbone = build_backbone(spec, size)
+            counts.append(f"{size} {sum(p.numel() for p in backbone.parameters()):,}")
+            if size == spec.default_size and hasattr(backbone, "authors_parameter_count"):
+                paper_lines.append(f"{spec.name} ({size}): {backbone.authors_parameter_count():,} parameters counted "
+                                   f"like the authors (+ Linear({backbone.width}→5) head)"
+                                   + (f"; card says {spec.n_parameters:,}" if spec.n_parameters else ""))
+        table.add_row(spec.name, spec.family, f"{spec.pooling} / {spec.head}", "\n".join(counts),
+                      spec.weights.local, spec.description)
+    console.print(table)
+    for line in paper_lines:
+        console.print(line)
+    if families:
+        console.print("families: " + ", ".join(FAMILIES.names()))
+
+
 def main() -> None:
     try:
         app()

@@ -1,0 +1,158 @@
+"""The model registry: model cards under models/, the FAMILIES registry, and `build_model`.
+
+- Listing cards (`all_models`, `get_model_spec`) imports only the standard library and PyYAML, never torch.
+- A family is a module `suite/models/families/<name>.py` whose `build(params, recipe, source)` is registered
+  with `@FAMILIES.register("<name>")` and returns a backbone module with `width`, `n_cls` and
+  `forward(x (B, L, 5), lengths (B,)) -> (tokens (B, L, E), cls (B, K, E))`.
+  The family modules are imported on first build (pkgutil scan of families/), so torch loads only then.
+- `build_model(spec, n_classes)` = backbone + pooling + head as a SequenceClassifier (style §6.5).
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from suite.cards import build, check_name, iter_cards, resolve
+from suite.errors import CardError, SuiteError, UnknownName
+from suite.models.spec import MATCHES, ModelSpec, WeightsSpec
+from suite.registry import Registry
+
+if TYPE_CHECKING:
+    from suite.models.classifier import SequenceClassifier
+
+FAMILIES: Registry = Registry("model family")
+FAMILY_DIR = Path(__file__).parent / "families"
+POOLING_NAMES = ("cls_mean", "mean", "cls_and_mean")  # checked against pooling.POOLINGS by a test
+HEAD_NAMES = ("linear", "mlp")  # checked against heads.HEADS by a test
+
+__all__ = ["FAMILIES", "ModelSpec", "WeightsSpec", "all_models", "get_model_spec", "build_backbone", "build_model"]
+
+
+def family_names() -> list[str]:
+    """Family modules on disk (no import)."""
+    return sorted(m.name for m in pkgutil.iter_modules([str(FAMILY_DIR)]) if not m.name.startswith("_"))
+
+
+@cache
+def all_models() -> dict[str, ModelSpec]:
+    """Every model card, by name, in file order."""
+    models: dict[str, ModelSpec] = {}
+    for path in iter_cards("models"):
+        spec = build(ModelSpec, resolve(path), str(path))
+        _check(spec, path)
+        if spec.name in models:
+            raise CardError(f"model '{spec.name}' is defined twice ({path})", "rename one of the cards")
+        models[spec.name] = spec
+    return models
+
+
+def _check(spec: ModelSpec, path: Path) -> None:
+    check_name(spec.name, str(path))
+    if spec.family not in family_names():
+        raise UnknownName(f"model family in {path}", spec.family, family_names())
+    if spec.pooling not in POOLING_NAMES:
+        raise UnknownName(f"pooling in {path}", spec.pooling, POOLING_NAMES)
+    if spec.head not in HEAD_NAMES:
+        raise UnknownName(f"head in {path}", spec.head, HEAD_NAMES)
+    if spec.weights.match not in MATCHES:
+        raise UnknownName(f"weights.match in {path}", spec.weights.match, MATCHES)
+    for size, overrides in spec.sizes.items():
+        check_name(size, f"{path}: sizes")
+        if not isinstance(overrides, dict):
+            raise CardError(f"{path}: sizes.{size} must be a mapping", "write it as `{key: value, ...}`")
+    if spec.default_size != "paper" and spec.default_size not in spec.sizes:
+        raise UnknownName(f"default_size in {path}", spec.default_size, list(spec.sizes))
+    for task, recipe in spec.recipes.items():
+        if not isinstance(recipe, dict):
+            raise CardError(f"{path}: recipes.{task} must be a mapping", "write it as `{key: value, ...}`")
+    if not isinstance(spec.fidelity.get("backbone", {}), dict):
+        raise CardError(f"{path}: fidelity.backbone must be a mapping", "write it as `{key: value, ...}`")
+
+
+def get_model_spec(name: str) -> ModelSpec:
+    """A model card by name (case-insensitive; '-' reads as '_')."""
+    models = all_models()
+    key = name.strip().lower().replace("-", "_")
+    if key not in models:
+        raise UnknownName("model", name, models)
+    return models[key]
+
+
+@cache
+def load_families() -> None:
+    """Import every module in families/ once, so their @FAMILIES.register decorators run."""
+    for name in family_names():
+        importlib.import_module(f"suite.models.families.{name}")
+
+
+def backbone_params(spec: ModelSpec, size: str | None = None, overrides: dict | None = None) -> dict:
+    """The backbone config of one size: params ⊕ sizes[size] ⊕ fidelity['backbone'] ⊕ overrides."""
+    size = size or spec.default_size
+    if size != "paper" and size not in spec.sizes:
+        raise UnknownName(f"size of model '{spec.name}'", size, spec.size_names)
+    return {**spec.params, **spec.sizes.get(size, {}), **spec.fidelity.get("backbone", {}), **(overrides or {})}
+
+
+def build_backbone(spec: ModelSpec, size: str | None = None, recipe: str | None = None, overrides: dict | None = None):
+    """The backbone alone (random init). `recipe` names a task in the card's `recipes:` (facts §5.3);
+    a task the card has no recipe for is an error, so nothing falls back silently."""
+    load_families()
+    family = FAMILIES.get(spec.family)
+    task_recipe = None
+    if recipe is not None:
+        if recipe not in spec.recipes:
+            raise UnknownName(f"recipe of model '{spec.name}'", recipe, spec.recipes)
+        task_recipe = spec.recipes[recipe]
+    return family(backbone_params(spec, size, overrides), task_recipe, f"model card '{spec.name}'")
+
+
+def build_model(
+    spec: ModelSpec,
+    task_n_classes: int,
+    *,
+    size: str | None = None,
+    recipe: str | None = None,
+    overrides: dict | None = None,
+    weights: bool = True,
+) -> SequenceClassifier:
+    """Backbone (+ pretrained weights unless `weights=False` or the card says `local: none`) + pooling + head.
+
+    Missing weights are an error (never a silent random init): run `suite pretrain` or set `local: none`.
+    """
+    from suite.models.classifier import SequenceClassifier
+
+    backbone = build_backbone(spec, size, recipe, overrides)
+    model = SequenceClassifier(
+        backbone, task_n_classes, pooling=spec.pooling, head=spec.head,
+        head_hidden=spec.head_hidden, head_dropout=spec.head_dropout,
+    )
+    if weights and not spec.weights.is_random:
+        model.load_backbone(read_weights(spec.weights), match=spec.weights.match)
+    return model
+
+
+def read_weights(weights: WeightsSpec) -> dict:
+    """The backbone state dict named by a WeightsSpec, with `prefix` stripped (only keys carrying it kept)."""
+    import torch
+
+    path = Path(weights.local) / weights.file
+    if not path.is_file():
+        raise SuiteError(
+            f"pretrained weights not found: {path}",
+            f"run `suite pretrain` to write them, or set `weights: {{local: none}}` in the card for random init",
+        )
+    if path.suffix == ".safetensors":
+        from safetensors.torch import load_file
+
+        state = load_file(str(path))
+    else:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    if weights.prefix:
+        state = {k[len(weights.prefix):]: v for k, v in state.items() if k.startswith(weights.prefix)}
+        if not state:
+            raise SuiteError(f"no key in {path} starts with '{weights.prefix}'", "fix weights.prefix in the card")
+    return state

@@ -1,0 +1,198 @@
+"""ChordMixer backbone, as used by FinDNA (paper §3.1 "mixer network"; findna-facts §1).
+
+One *block* (facts §1.1, the authors' SwanDNABlock):
+
+    out = x + Rotate(LayerDropout(MLP(x))),   MLP = Linear(E→H) → GELU → Dropout → Linear(H→E) → Dropout
+
+There is no normalisation and no positional encoding anywhere (facts §1.1, §11.1); only the MLP output is
+rotated, the residual stream is not. *Rotate* is parameter-free (facts §1.2): the E channels are cut into
+tracks of `track_size` channels (the last one may be shorter); track 0 stays, track i ≥ 1 is rolled so that
+output position t reads input position (t + 2^(i-1)) mod T. A *layer* is ceil(log2 T) blocks, so after one
+layer every output has seen every input (paper §3.1, "log L blocks for a length-L sequence"). The paper's
+"four ChordMixer layers with 308 channels and 512 hidden dimensions" (§4.1) is 4 layers × 10 blocks, track 28,
+E = (ceil(log2 1010) + 1) · 28 = 308 (facts §1.3).
+
+[CLS] tokens (paper §3.1, facts §1.5): K blank tokens are appended after the sequence *as all-zero input
+vectors*, before the stem, exactly as the authors do. They are not learned parameters: they become distinct
+only through their different circular neighbourhoods. This keeps the parameter count identical to the
+authors' (12,651,873 with their 5-unit output layer, facts §1.6).
+
+Variable lengths (our choice, like the CM repo's RotateChordVarLen): with `rotation="per_sequence"` the K
+[CLS] tokens of sequence i sit right after its true length len_i and every roll is taken modulo that
+sequence's own T_i = len_i + K, so padding never reaches a real position and the outputs of a sequence do not
+depend on what else is in the batch. It is one gather per block with a precomputed (B, T, E) index, no loop over
+sequences. `rotation="batch"` is the authors' behaviour (facts §1.2): padding is part of the sequence, the
+[CLS] tokens go after the padded length and the whole batch rolls jointly over the padded length.
+
+The number of blocks per layer is fixed by the module (they hold parameters): ceil(log2(max_len + K)) from the
+config. A shorter sequence still runs all of them; shifts ≥ T_i simply wrap modulo T_i.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from suite.cards import build as build_strict
+from suite.errors import SuiteError
+from suite.models import FAMILIES
+
+ROTATIONS = ("per_sequence", "batch")
+AUTHORS_OUT_DIM = 5  # the authors' pretraining head Linear(E→5), shared by MNM and CL (facts §1.4)
+
+
+@dataclass(frozen=True)
+class ChordMixerConfig:
+    """Backbone hyperparameters. Defaults are the paper's pretraining network (facts §1.3)."""
+
+    track_size: int = 28
+    hidden: int = 512
+    layers: int = 4
+    n_cls: int = 10
+    max_len: int = 1000
+    mlp_dropout: float = 0.0
+    layer_dropout: float = 0.0
+    width: int | None = None  # None → (ceil(log2(max_len + n_cls)) + 1) · track_size (authors' Model4Pretrain)
+    rotation: str = "per_sequence"
+
+    def __post_init__(self) -> None:
+        if self.rotation not in ROTATIONS:
+            raise SuiteError(f"chordmixer rotation '{self.rotation}' is unknown", f"use one of {ROTATIONS}")
+        for name in ("track_size", "hidden", "layers", "max_len"):
+            if getattr(self, name) < 1:
+                raise SuiteError(f"chordmixer {name} must be ≥ 1, got {getattr(self, name)}", "fix the model card")
+        if self.n_cls < 0:
+            raise SuiteError(f"chordmixer n_cls must be ≥ 0, got {self.n_cls}", "fix the model card")
+
+    @property
+    def blocks_per_layer(self) -> int:
+        """ceil(log2 T) for the longest supported T = max_len + K (facts §1.3; paper §3.1)."""
+        return max(1, math.ceil(math.log2(self.max_len + self.n_cls)))
+
+    @property
+    def resolved_width(self) -> int:
+        return self.width if self.width is not None else (self.blocks_per_layer + 1) * self.track_size
+
+
+def track_shifts(width: int, track_size: int) -> Tensor:
+    """Per-channel shift (E,) int64: 0 for track 0, 2^(i-1) for track i (facts §1.2)."""
+    n_tracks = math.ceil(width / track_size)
+    per_track = torch.tensor([0] + [2 ** (i - 1) for i in range(1, n_tracks)], dtype=torch.int64)
+    return per_track.repeat_interleave(track_size)[:width]
+
+
+def rotation_index(shifts: Tensor, seq_lens: Tensor, total: int) -> Tensor:
+    """Gather index (B, total, E) for the rotation: row b, position t < T_b, channel c reads position
+    (t + shift_c) mod T_b; positions t ≥ T_b (padding) read themselves. Negated shifts give the inverse."""
+    t = torch.arange(total, device=seq_lens.device)
+    T = seq_lens[:, None, None]
+    index = (t[None, :, None] + shifts.to(seq_lens.device)[None, None, :]) % T
+    inside = t[None, :, None] < T
+    return torch.where(inside, index, t[None, :, None])
+
+
+class _Rotate(torch.autograd.Function):
+    """Gather with a gather backward: the rotation is a permutation of each row's positions, so its gradient is
+    the inverse rotation (shifts negated) — cheaper than autograd's default scatter-add into zeros."""
+
+    @staticmethod
+    def forward(ctx, h: Tensor, index: Tensor, inverse: Tensor) -> Tensor:
+        ctx.save_for_backward(inverse)
+        return torch.gather(h, 1, index)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> tuple[Tensor, None, None]:
+        (inverse,) = ctx.saved_tensors
+        return torch.gather(grad, 1, inverse), None, None
+
+
+class ChordBlock(nn.Module):
+    """x + Rotate(LayerDropout(MLP(x))) (facts §1.1). The rotation indices are passed in (shared by all blocks)."""
+
+    def __init__(self, width: int, hidden: int, mlp_dropout: float, layer_dropout: float) -> None:
+        super().__init__()
+        self.fc1 = nn.Linear(width, hidden)
+        self.fc2 = nn.Linear(hidden, width)
+        self.mlp_dropout = nn.Dropout(mlp_dropout)
+        self.layer_dropout = nn.Dropout(layer_dropout)
+
+    def forward(self, x: Tensor, index: Tensor, inverse: Tensor) -> Tensor:
+        h = self.mlp_dropout(F.gelu(self.fc1(x)))  # exact (erf) GELU, as in the authors' Mlp
+        h = self.layer_dropout(self.mlp_dropout(self.fc2(h)))
+        return x + _Rotate.apply(h, index, inverse)
+
+
+class ChordMixer(nn.Module):
+    """Stem Linear(5→E) → `layers` × `blocks_per_layer` ChordBlocks. No head: see `authors_parameter_count`.
+
+    forward(x (B, L, 5) float, lengths (B,) int64) → (tokens (B, L, E), cls (B, K, E)); token outputs at
+    padded positions (t ≥ lengths[b]) are exactly 0.
+    """
+
+    def __init__(self, config: ChordMixerConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.width = config.resolved_width
+        self.n_cls = config.n_cls
+        self.stem = nn.Linear(5, self.width)
+        self.layers = nn.ModuleList(
+            nn.ModuleList(
+                ChordBlock(self.width, config.hidden, config.mlp_dropout, config.layer_dropout)
+                for _ in range(config.blocks_per_layer)
+            )
+            for _ in range(config.layers)
+        )
+        self.register_buffer("shifts", track_shifts(self.width, config.track_size), persistent=False)
+
+    def forward(self, x: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
+        B, L, _ = x.shape
+        K = self.n_cls
+        lengths = lengths.to(x.device)
+        real = torch.arange(L, device=x.device)[None, :] < lengths[:, None]
+        # Zero inputs past len_i, K more zero rows at the end: with per-sequence rotation these zeros right after
+        # len_i are the K [CLS] inputs; with the authors' batch rotation the [CLS] tokens are the last K rows.
+        inputs = F.pad(x * real[..., None].to(x.dtype), (0, 0, 0, K))
+        if self.config.rotation == "per_sequence":
+            seq_lens = lengths + K
+            cls_pos = lengths[:, None] + torch.arange(K, device=x.device)[None, :]
+        else:  # authors: padding is part of the sequence, [CLS] after the padded length, joint roll
+            seq_lens = torch.full_like(lengths, L + K)
+            cls_pos = (L + torch.arange(K, device=x.device))[None, :].expand(B, K)
+        index = rotation_index(self.shifts, seq_lens, L + K)  # built once, shared by every block
+        inverse = rotation_index(-self.shifts, seq_lens, L + K)
+        h = self.stem(inputs)
+        for layer in self.layers:
+            for block in layer:
+                h = block(h, index, inverse)
+        tokens = h[:, :L] * real[..., None].to(h.dtype)
+        cls = torch.gather(h, 1, cls_pos[..., None].expand(B, K, self.width))
+        return tokens, cls
+
+    def authors_parameter_count(self) -> int:
+        """Parameters counted like the authors' Model4Pretrain: stem + encoder + their Linear(E→5) output
+        layer, which this backbone does not own (the pretraining heads live in suite/pretrain; facts §1.6)."""
+        own = sum(p.numel() for p in self.parameters())
+        return own + self.width * AUTHORS_OUT_DIM + AUTHORS_OUT_DIM
+
+
+def make_config(params: dict, recipe: dict | None = None, source: str = "chordmixer") -> ChordMixerConfig:
+    """Strict config from card params, then a per-task recipe (facts §5.3) on top. A recipe changes track
+    size, layers, dropout and max_len but keeps the width of the base config, as the authors keep E = 308
+    (facts §5.1) so that pretrained weights still fit."""
+    base = build_strict(ChordMixerConfig, dict(params), source)
+    if not recipe:
+        return base
+    checked = build_strict(ChordMixerConfig, dict(recipe), f"{source} recipe")  # unknown keys → CardError
+    changes = {k: getattr(checked, k) for k in recipe}
+    changes.setdefault("width", base.resolved_width)
+    return dataclasses.replace(base, **changes)
+
+
+@FAMILIES.register("chordmixer")
+def build(params: dict, recipe: dict | None = None, source: str = "chordmixer") -> ChordMixer:
+    return ChordMixer(make_config(params, recipe, source))
