@@ -1,0 +1,1 @@
+"""FinDNA pretraining: augmentations (augment), the method (findna), the loop (loop) and checkpoints."""

@@ -1,0 +1,221 @@
+"""FinDNA pretraining loop (paper §3.4, §4.1; findna-facts §2.7), in DINO-style sections.
+
+All randomness is a function of (seed, step): windows come from `sample_windows(seed)`, the batch order of
+epoch e from default_rng((seed, e)), the augmentations of step s from a torch.Generator seeded with (seed, s),
+and dropout from torch's global RNG, whose state is saved in every snapshot. Learning rate and teacher momentum
+are arrays indexed by step. Together with the optimiser state this makes a resumed run continue bit-exactly.
+
+Profiles (facts §2.7): `paper` = 100k windows of 1000 bp, batch 64 (drop_last), 50 epochs (paper; the code ran
+30), the card's paper-size backbone; `quick` = a small backbone on 256-bp windows, a few hundred steps on CPU.
+Both: AdamW lr 3e-4, weight decay 3e-4, 30 % linear warm-up then half cosine, gradient-norm clip 0.5, seed 42.
+Not reproduced: the authors' fp16 AMP (runs in float32 on any device).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from suite.data.encode import ONE_HOT
+from suite.data.fasta import sample_windows
+from suite.errors import SuiteError
+from suite.pretrain.augment import AugmentSpec
+from suite.pretrain.checkpoint import export, latest_checkpoint, load_checkpoint, save_checkpoint
+from suite.pretrain.findna import FinDNAPretrainer, FinDNASpec
+from suite.train.schedules import cosine, cosine_with_warmup
+
+MODELS = {"findna": "findna", "findna-t": "findna_t", "cm-mnm": "cm_mnm"}  # command name → model card
+EXPERIMENT = "pretrain"
+
+
+@dataclass(frozen=True)
+class PretrainConfig:
+    """Everything that determines a pretraining run (recorded whole in every snapshot and in MLflow)."""
+
+    model: str = "findna"
+    profile: str = "quick"
+    size: str = "small"  # a size of the model card (`paper` = the paper's network)
+    backbone_overrides: dict = field(default_factory=dict)
+    window_len: int = 256
+    n_windows: int = 4096
+    batch_size: int = 32
+    epochs: int = 2
+    steps: int | None = None  # overrides epochs
+    lr: float = 3e-4
+    weight_decay: float = 3e-4
+    warmup_fraction: float = 0.3
+    clip_grad: float = 0.5
+    seed: int = 42
+    max_n_frac: float = 0.1
+    weighting: str = "length"
+    save_every: int = 100
+    keep: int = 2
+    method: FinDNASpec = FinDNASpec()
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return self.n_windows // self.batch_size  # drop_last, as the authors
+
+    @property
+    def total_steps(self) -> int:
+        return self.steps if self.steps is not None else self.epochs * self.steps_per_epoch
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> PretrainConfig:
+        method = dict(data["method"])
+        method["augment"] = AugmentSpec(**method["augment"])
+        return cls(**{**data, "method": FinDNASpec(**method)})
+
+
+def method_for(model: str) -> FinDNASpec:
+    """CM-MNM (paper Table 2): MNM only (alpha = 1), no teacher, same student view as FinDNA."""
+    return FinDNASpec(use_teacher=False, alpha=1.0) if model == "cm-mnm" else FinDNASpec()
+
+
+def profile_config(model: str, profile: str = "quick", steps: int | None = None, **changes) -> PretrainConfig:
+    if model not in MODELS:
+        raise SuiteError(f"unknown pretraining model '{model}'", f"use one of {', '.join(MODELS)}")
+    if profile == "paper":
+        base = PretrainConfig(model=model, profile=profile, size="paper", window_len=1000, n_windows=100_000,
+                              batch_size=64, epochs=50, save_every=2000, method=method_for(model))
+    elif profile == "quick":
+        base = PretrainConfig(model=model, profile=profile, method=method_for(model))
+    else:
+        raise SuiteError(f"unknown pretraining profile '{profile}'", "use 'quick' or 'paper'")
+    return dataclasses.replace(base, steps=steps, **changes)
+
+
+@dataclass
+class PretrainResult:
+    run_dir: Path
+    step: int
+    total_steps: int
+    history: list[dict]  # per-step metrics of this call
+    run_id: str | None
+    weights: Path | None  # the exported backbone (at the end of training only)
+
+
+def build_backbone(config: PretrainConfig):
+    from suite.models import build_backbone as build_from_card
+    from suite.models import get_model_spec
+
+    spec = get_model_spec(MODELS[config.model])
+    overrides = {"max_len": config.window_len, **config.backbone_overrides}
+    return spec, build_from_card(spec, config.size, overrides=overrides), overrides
+
+
+def _batch_rows(config: PretrainConfig, step: int, cache: dict) -> np.ndarray:
+    epoch, position = divmod(step, config.steps_per_epoch)
+    if cache.get("epoch") != epoch:
+        cache.update(epoch=epoch, order=np.random.default_rng((config.seed, epoch)).permutation(config.n_windows))
+    return cache["order"][position * config.batch_size : (position + 1) * config.batch_size]
+
+
+def pretrain(config: PretrainConfig, fasta: str | Path, out: str | Path = "runs/checkpoints", name: str | None = None,
+             tracking_uri: str | None = None, track: bool = True, device: str | None = None,
+             stop_after: int | None = None) -> PretrainResult:
+    """Pretrain (or resume) `<out>/<name>` (default name `<model>-<profile>`). `stop_after`: stop once this many
+    steps are done (a snapshot is written), e.g. to split a long run; the schedules still span `total_steps`."""
+    device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    run_dir = Path(out) / (name or f"{config.model}-{config.profile}")
+    total = config.total_steps
+    if config.steps_per_epoch < 1:
+        raise SuiteError(f"{config.n_windows} windows make no batch of {config.batch_size}", "lower batch_size")
+
+    # ============ data: fixed-length windows, encoded once ... ============
+    torch.manual_seed(config.seed)
+    codes = torch.from_numpy(sample_windows(fasta, config.n_windows, config.window_len, config.seed,
+                                            config.max_n_frac, config.weighting)).to(device)
+    one_hot = torch.from_numpy(ONE_HOT).to(device)
+
+    # ============ building student and teacher networks ... ============
+    card, backbone, overrides = build_backbone(config)
+    pretrainer = FinDNAPretrainer(backbone, config.method).to(device)
+    params = [p for p in pretrainer.student.parameters() if p.requires_grad]  # the teacher gets no gradients
+
+    # ============ preparing optimizer and schedules (per-step arrays) ... ============
+    optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+    lr_schedule = cosine_with_warmup(config.lr, total, config.warmup_fraction)
+    momentum_schedule = cosine(config.method.teacher_momentum, 1.0, total)
+
+    # ============ optionally resuming from the last snapshot ... ============
+    step, run_id = 0, None
+    snapshot = latest_checkpoint(run_dir)
+    if snapshot is not None:
+        saved = json.loads((snapshot / "state.json").read_text())["config"]
+        current = json.loads(json.dumps(config.to_dict()))  # the JSON form, as saved
+        if saved != current:
+            diff = sorted(k for k in set(saved) | set(current) if saved.get(k) != current.get(k))
+            raise SuiteError(f"{run_dir} holds a run with another configuration (differs in {', '.join(diff)})",
+                             f"use another --out/name, or delete {run_dir} to start over")
+        state = load_checkpoint(snapshot, pretrainer, optimizer)
+        step, run_id = state["step"], state.get("run_id")
+
+    # ============ tracking (MLflow) ... ============
+    writer = None
+    if track:
+        from suite.tracking import RunWriter
+
+        writer = RunWriter(tracking_uri, EXPERIMENT, run_dir.name, run_id=run_id)
+        run_id = writer.start(params=config.to_dict(), tags={"suite.kind": "pretrain", "suite.model": config.model,
+                                                             "suite.profile": config.profile})
+
+    def snapshot_state() -> dict:
+        return {"config": config.to_dict(), "total_steps": total, "run_id": run_id}
+
+    # ============ training ... ============
+    end = total if stop_after is None else min(total, stop_after)
+    history, order_cache, status = [], {}, "FAILED"
+    try:
+        pretrainer.train()
+        while step < end:
+            batch = one_hot[codes[torch.from_numpy(_batch_rows(config, step, order_cache)).to(device)].long()]
+            generator = torch.Generator().manual_seed(config.seed * 1_000_003 + step)
+            for group in optimizer.param_groups:
+                group["lr"] = float(lr_schedule[step])
+            out = pretrainer.loss(batch, generator)
+            if not math.isfinite(out.loss.item()):
+                raise SuiteError(f"pretraining loss is {out.loss.item()} at step {step}", "lower the learning rate")
+            optimizer.zero_grad(set_to_none=True)
+            out.loss.backward()
+            if config.clip_grad:
+                torch.nn.utils.clip_grad_norm_(params, config.clip_grad)
+            optimizer.step()
+            metrics = {"train/loss": out.loss.item(), "train/mnm_loss": out.mnm.item(), "train/cl_loss": out.cl.item(),
+                       "train/lr": float(lr_schedule[step]), "train/teacher_momentum": float(momentum_schedule[step]),
+                       "train/mask_fraction": out.mask_fraction,
+                       **{f"train/{k}": v for k, v in pretrainer.diagnostics(out.teacher_cls).items()}}
+            pretrainer.after_step(out.teacher_cls, float(momentum_schedule[step]))  # EMA teacher, centre
+            step += 1
+            history.append({"step": step, **metrics})
+            if writer is not None:
+                writer.log(step, metrics)
+            if step % config.save_every == 0 or step == end:
+                save_checkpoint(run_dir, step, pretrainer, optimizer, snapshot_state(), config.keep)
+
+        # ============ exporting the downstream backbone (teacher) ... ============
+        weights = None
+        if step >= total:
+            from suite.models import backbone_params
+
+            meta = {"model": card.name, "family": card.family,
+                    "backbone_params": backbone_params(card, config.size, overrides),
+                    "source": "teacher" if pretrainer.teacher is not None else "student", "step": step,
+                    "total_steps": total, "pretrain_config": config.to_dict(), "mlflow_run_id": run_id}
+            weights = export(run_dir, pretrainer.export_backbone(), card.weights.file, meta)
+            if writer is not None:
+                writer.log_artifact(run_dir / "config.json")
+        status = "FINISHED" if step >= total else "KILLED"
+    finally:
+        if writer is not None:
+            writer.finish(status)
+    return PretrainResult(run_dir, step, total, history, run_id, weights)

@@ -1,0 +1,1 @@
+"""Training utilities shared by pretraining and the downstream trainer (schedules, …)."""

@@ -1,0 +1,91 @@
+import gzip
+import os
+
+import numpy as np
+import pytest
+
+from suite.data.encode import decode
+from suite.data.fasta import build_index, index_path, sample_windows
+from suite.errors import CorruptData, SuiteError
+
+RNG = np.random.default_rng(0)
+CLEAN = "".join(RNG.choice(list("ACGTacgt"), 700))
+GAPPY = "".join(RNG.choice(list("ACGT"), 300)) + "N" * 300 + "".join(RNG.choice(list("ACGT"), 300))
+SHORT = "ACGT" * 5
+
+
+def write_fasta(path, records, width=60):
+    with (gzip.open(path, "wt") if str(path).endswith(".gz") else open(path, "w")) as handle:
+        for name, seq in records:
+            handle.write(f">{name} some description\n")
+            handle.writelines(seq[i : i + width] + "\n" for i in range(0, len(seq), width))
+
+
+@pytest.fixture
+def fastas(tmp_path):
+    records = [("clean", CLEAN), ("gappy", GAPPY), ("short", SHORT)]
+    write_fasta(tmp_path / "genome.fa", records, width=60)
+    write_fasta(tmp_path / "genome.fa.gz", records, width=70)
+    return tmp_path / "genome.fa", tmp_path / "genome.fa.gz"
+
+
+def test_index_is_samtools_compatible(fastas):
+    plain, _ = fastas
+    index = build_index(plain)
+    assert index.names == ("clean", "gappy", "short")
+    assert index.lengths.tolist() == [700, 900, 20]
+    assert index.line_bases.tolist() == [60, 60, 20] and index.line_bytes.tolist() == [61, 61, 21]
+    header = len(">clean some description\n")
+    assert index.offsets[0] == header
+
+
+def test_windows_are_real_substrings_and_reproducible(fastas):
+    plain, gz = fastas
+    windows = sample_windows(plain, 300, 50, seed=3, max_n_frac=1.0)
+    assert windows.shape == (300, 50) and windows.dtype == np.uint8
+    assert index_path(plain).is_file()  # saved once, next to the writable file
+    genome = [CLEAN.upper(), GAPPY]
+    for row in windows:
+        text = decode(row)
+        assert any(text in seq for seq in genome)  # never crosses records, never reads the 20-bp record
+    assert np.array_equal(windows, sample_windows(plain, 300, 50, seed=3, max_n_frac=1.0))
+    assert np.array_equal(windows, sample_windows(gz, 300, 50, seed=3, max_n_frac=1.0))  # gzip path agrees
+    assert not np.array_equal(windows, sample_windows(plain, 300, 50, seed=4, max_n_frac=1.0))
+
+
+def test_n_filter(fastas):
+    plain, _ = fastas
+    kept_all = sample_windows(plain, 400, 50, seed=1, max_n_frac=1.0)
+    assert ((kept_all == 4).mean(1) > 0.5).any()  # the gap is reachable
+    filtered = sample_windows(plain, 400, 50, seed=1, max_n_frac=0.1)
+    assert ((filtered == 4).mean(1) <= 0.1).all()
+    assert not (sample_windows(plain, 400, 50, seed=1, max_n_frac=0.0) == 4).any()
+
+
+def test_record_weighting_and_errors(fastas):
+    plain, _ = fastas
+    assert sample_windows(plain, 10, 50, seed=1, weighting="record").shape == (10, 50)
+    with pytest.raises(SuiteError):
+        sample_windows(plain, 10, 5000, seed=1)  # no record that long
+    with pytest.raises(SuiteError):
+        sample_windows(plain, 10, 50, seed=1, weighting="chromosome")
+
+
+def test_stale_index_is_rebuilt_and_ragged_lines_rejected(tmp_path):
+    path = tmp_path / "a.fa"
+    write_fasta(path, [("a", CLEAN)])
+    sample_windows(path, 5, 30, seed=0)
+    write_fasta(path, [("b", CLEAN + CLEAN)])
+    os.utime(path, ns=(index_path(path).stat().st_mtime_ns + 10**9,) * 2)
+    sample_windows(path, 5, 30, seed=0)
+    assert index_path(path).read_text().startswith("b\t1400\t")
+    path.write_text(">x\nACGTACGT\nACG\nACGTACGT\n")
+    with pytest.raises(CorruptData):
+        build_index(path)
+
+
+def test_cohn_windows(cohn_fasta):
+    windows = sample_windows(cohn_fasta, 500, 200, seed=42, max_n_frac=0.05)
+    assert windows.shape == (500, 200) and windows.max() <= 4
+    assert np.array_equal(windows, sample_windows(cohn_fasta, 500, 200, seed=42, max_n_frac=0.05))
+    assert ((windows == 4).mean(1) <= 0.05).all()

@@ -1,0 +1,116 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from suite.errors import SuiteError
+from suite.pretrain.checkpoint import latest_checkpoint, load_backbone, load_checkpoint, save_checkpoint
+from suite.pretrain.findna import FinDNAPretrainer
+from suite.pretrain.loop import PretrainConfig, build_backbone, pretrain, profile_config
+
+
+def tiny(model="findna", **changes):
+    """The findna card's `tiny` size on 64-bp windows: a few ms per step on one CPU thread."""
+    return profile_config(model, "quick", size="tiny", window_len=64, n_windows=512, batch_size=16, **changes)
+
+
+def metric_history(uri, run_id, key):
+    from mlflow.tracking import MlflowClient
+
+    return sorted((m.step, m.value) for m in MlflowClient(tracking_uri=uri).get_metric_history(run_id, key))
+
+
+def test_config_round_trips_through_json():
+    config = tiny(steps=7)
+    assert PretrainConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
+    paper = profile_config("findna", "paper")
+    assert (paper.window_len, paper.n_windows, paper.batch_size, paper.epochs) == (1000, 100_000, 64, 50)
+    assert paper.total_steps == 50 * (100_000 // 64)
+    assert profile_config("cm-mnm").method.use_teacher is False
+    with pytest.raises(SuiteError):
+        profile_config("findna", "huge")
+
+
+def test_checkpoint_round_trip_is_bit_exact(tmp_path):
+    config = tiny(steps=3)
+    torch.manual_seed(0)
+    _, backbone, _ = build_backbone(config)
+    module = FinDNAPretrainer(backbone, config.method)
+    optimizer = torch.optim.AdamW(module.student.parameters(), lr=1e-3)
+    batch = torch.nn.functional.one_hot(torch.randint(0, 4, (4, 64)), 5).float()
+    for step in range(3):
+        out = module.loss(batch, torch.Generator().manual_seed(step))
+        optimizer.zero_grad()
+        out.loss.backward()
+        optimizer.step()
+        module.after_step(out.teacher_cls, 0.99)
+    path = save_checkpoint(tmp_path, 3, module, optimizer, {"config": config.to_dict()})
+    rng_after_save = torch.get_rng_state()
+    torch.manual_seed(123)
+    _, backbone2, _ = build_backbone(config)
+    restored = FinDNAPretrainer(backbone2, config.method)
+    optimizer2 = torch.optim.AdamW(restored.student.parameters(), lr=1e-3)
+    state = load_checkpoint(path, restored, optimizer2)
+    assert state["step"] == 3 and latest_checkpoint(tmp_path) == path
+    assert torch.equal(torch.get_rng_state(), rng_after_save)
+    for (k, a), b in zip(module.state_dict().items(), restored.state_dict().values()):
+        assert torch.equal(a, b), k
+    assert module.center.abs().sum() > 0 and torch.equal(module.center, restored.center)
+    for k, s in optimizer.state_dict()["state"].items():
+        for name, value in s.items():
+            assert torch.equal(torch.as_tensor(value), torch.as_tensor(optimizer2.state_dict()["state"][k][name]))
+
+
+def test_resume_continues_step_and_schedule_bit_exactly(tmp_path, cohn_fasta):
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    config = tiny(steps=12, save_every=4)
+    whole = pretrain(config, cohn_fasta, tmp_path / "a", name="run", track=False)
+    first = pretrain(config, cohn_fasta, tmp_path / "b", name="run", tracking_uri=uri, stop_after=6)
+    assert first.step == 6 and first.weights is None and latest_checkpoint(tmp_path / "b" / "run").name == "00000006"
+    second = pretrain(config, cohn_fasta, tmp_path / "b", name="run", tracking_uri=uri)
+    assert [h["step"] for h in second.history] == list(range(7, 13)) and second.run_id == first.run_id
+    assert second.history == whole.history[6:]  # losses, lr, momentum, entropy, centre: identical
+    a, b = load_file(str(whole.weights)), load_file(str(second.weights))
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    assert [s for s, _ in metric_history(uri, first.run_id, "train/loss")] == list(range(1, 13))
+    with pytest.raises(SuiteError):  # another configuration in the same folder
+        pretrain(tiny(steps=13, save_every=4), cohn_fasta, tmp_path / "b", name="run", track=False)
+
+
+def test_quick_pretraining_learns_and_registers(tmp_path, cohn_fasta):
+    uri = f"sqlite:///{tmp_path / 'store' / 'mlflow.db'}"
+    result = pretrain(tiny(steps=300, save_every=100), cohn_fasta, tmp_path / "checkpoints", tracking_uri=uri)
+    losses = np.array([h["train/loss"] for h in result.history])
+    mnm = np.array([h["train/mnm_loss"] for h in result.history])
+    assert losses[-30:].mean() < losses[:30].mean() - 0.1
+    assert mnm[-30:].mean() < mnm[:30].mean() - 0.1
+    assert all(np.isfinite([h["train/teacher_entropy"] for h in result.history]))
+    # MLflow: every step logged; the SQLite store's artifacts live in a real folder next to the database
+    for key in ("train/mnm_loss", "train/cl_loss", "train/loss", "train/lr", "train/teacher_momentum",
+                "train/teacher_entropy", "train/center_norm"):
+        assert len(metric_history(uri, result.run_id, key)) == 300, key
+    from mlflow.tracking import MlflowClient
+
+    run = MlflowClient(tracking_uri=uri).get_run(result.run_id)
+    assert run.info.status == "FINISHED" and run.data.params["method.tau_t"] == "0.04"
+    assert (tmp_path / "store" / "artifacts" / "pretrain").is_dir()
+    # registered: index.json + config.json + teacher.safetensors, loadable as the card's weights
+    run_dir = tmp_path / "checkpoints" / "findna-quick"
+    index = json.loads((tmp_path / "checkpoints" / "index.json").read_text())
+    assert index["findna-quick"]["weights"] == "teacher.safetensors" and index["findna-quick"]["step"] == 300
+    backbone = load_backbone(run_dir)
+    from suite.models import get_model_spec, read_weights
+    from suite.models.spec import WeightsSpec
+
+    state = read_weights(WeightsSpec(local=str(run_dir), file="teacher.safetensors"))
+    assert all(torch.equal(v, state[k]) for k, v in backbone.state_dict().items())
+    assert get_model_spec("findna").weights.file == "teacher.safetensors"
+
+
+def test_cm_mnm_exports_the_student(tmp_path, cohn_fasta):
+    result = pretrain(tiny("cm-mnm", steps=3), cohn_fasta, tmp_path, track=False)
+    assert result.weights.name == "model.safetensors"
+    assert json.loads((tmp_path / "cm-mnm-quick" / "config.json").read_text())["source"] == "student"
+    assert load_backbone(tmp_path / "cm-mnm-quick").n_cls == 0

@@ -1,0 +1,35 @@
+from pathlib import Path
+
+from suite import tracking
+
+
+def test_store_resolution(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    assert tracking.resolve_uri() == f"sqlite:///{tmp_path / 'runs' / 'mlflow.db'}"
+    assert tracking.artifact_root(tracking.resolve_uri()) == tmp_path / "runs" / "artifacts"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:///elsewhere.db")
+    assert tracking.resolve_uri() == "sqlite:///elsewhere.db"
+    assert tracking.resolve_uri("http://server:5000") == "http://server:5000"
+    assert tracking.artifact_root("http://server:5000") is None
+
+
+def test_sqlite_experiment_gets_a_real_artifact_folder(tmp_path):
+    uri = f"sqlite:///{tmp_path / 'db' / 'mlflow.db'}"
+    client = tracking.client(uri)
+    exp = tracking.experiment_id(client, "pretrain")
+    assert tracking.experiment_id(client, "pretrain") == exp  # get, not create twice
+    location = client.get_experiment(exp).artifact_location
+    assert location == (tmp_path / "db" / "artifacts" / "pretrain").as_uri() and Path(location[7:]).is_dir()
+    writer = tracking.RunWriter(uri, "pretrain", "t", flush_every=2)
+    run_id = writer.start(params={"a": {"b": 1}})
+    for step in range(5):
+        writer.log(step, {"x": float(step)})
+    note = tmp_path / "note.txt"
+    note.write_text("hi")
+    writer.log_artifact(note)
+    writer.finish()
+    run = client.get_run(run_id)
+    assert run.data.params == {"a.b": "1"} and run.info.status == "FINISHED"
+    assert [m.value for m in client.get_metric_history(run_id, "x")] == [0.0, 1.0, 2.0, 3.0, 4.0]
+    assert (tmp_path / "db" / "artifacts" / "pretrain" / run_id / "artifacts" / "note.txt").is_file()
