@@ -125,6 +125,30 @@ def models_command(
         console.print("families: " + ", ".join(FAMILIES.names()))
 
 
+@app.command("pretrain")
+def pretrain_command(
+    model: Annotated[str, typer.Option("--model", help="findna (paper), findna-t (Transformer backbone) or cm-mnm (MNM only, no teacher).")],
+    fasta: Annotated[Path, typer.Option("--fasta", help="Corpus FASTA, plain (indexed once, .fai) or gzip (read whole); e.g. hg38.fa.")],
+    profile: Annotated[str, typer.Option(help="quick: small backbone, 256-bp windows, a few hundred CPU steps; paper: 100k × 1000 bp, batch 64, 50 epochs.")] = "quick",
+    steps: Annotated[Optional[int], typer.Option(help="Total optimiser steps (overrides the profile's epochs; the schedules span them).")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Checkpoint root; the run goes to OUT/<model>-<profile> and is registered in OUT/index.json.")] = Path("runs/checkpoints"),
+    tracking_uri: Annotated[Optional[str], typer.Option(help="MLflow store (default: MLFLOW_TRACKING_URI, else sqlite ./runs/mlflow.db).")] = None,
+) -> None:
+    """Pretrain a backbone by self-distillation (paper §3) and export the teacher for the model cards.
+
+    Re-running the same command resumes from the last snapshot in OUT/<model>-<profile>/steps/."""
+    from suite.pretrain.loop import pretrain, profile_config
+
+    config = profile_config(model, profile, steps=steps)
+    console.print(f"pretraining {model} ({profile}): {config.total_steps} steps, {config.n_windows} windows of "
+                  f"{config.window_len} bp from {fasta}", highlight=False)
+    result = pretrain(config, fasta, out, tracking_uri=tracking_uri)
+    last = result.history[-1] if result.history else {}
+    console.print(f"step {result.step}/{result.total_steps}; loss {last.get('train/loss', float('nan')):.4f} "
+                  f"(mnm {last.get('train/mnm_loss', float('nan')):.4f}, cl {last.get('train/cl_loss', float('nan')):.4f}); "
+                  f"weights: {result.weights or result.run_dir}; MLflow run {result.run_id}", highlight=False)
+
+
 def main() -> None:
     try:
         app()
