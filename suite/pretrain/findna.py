@@ -172,6 +172,14 @@ class FinDNAPretrainer(nn.Module):
             self.teacher.requires_grad_(False)
         self.register_buffer("center", torch.zeros(getattr(backbone, "n_cls", 0), 5))
 
+    def train(self, mode: bool = True) -> FinDNAPretrainer:
+        """The teacher always runs in eval mode (no dropout in its targets); the authors left it in train mode,
+        which only matters when dropout > 0 (facts §2.6)."""
+        super().train(mode)
+        if self.teacher is not None:
+            self.teacher.eval()
+        return self
+
     def loss(self, batch: Tensor, generator: torch.Generator) -> StepOutput:
         """Eq. 1 on a clean (B, L, 5) one-hot batch of fixed-length windows: both views are drawn here."""
         batch_size, length = batch.shape[:2]

@@ -99,6 +99,8 @@ def test_pretrainer_teacher_is_a_frozen_copy_and_steps_follow_the_equations():
     for (name, s), t in zip(module.student.state_dict().items(), module.teacher.state_dict().values()):
         assert torch.equal(s, t), name
     assert not any(p.requires_grad for p in module.teacher.parameters())
+    module.train()
+    assert module.student.training and not module.teacher.training
     batch = torch.nn.functional.one_hot(torch.randint(0, 4, (4, 20)), 5).float()
     out = module.loss(batch, torch.Generator().manual_seed(0))
     assert out.loss.item() == pytest.approx(0.5 * out.mnm.item() + 0.5 * out.cl.item(), rel=1e-6)  # Eq. 1
