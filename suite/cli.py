@@ -125,6 +125,61 @@ def models_command(
         console.print("families: " + ", ".join(FAMILIES.names()))
 
 
+@app.command("run")
+def run_command(
+    models: Annotated[str, typer.Option("--models", help="Model cards, comma-separated (see `suite models`).")],
+    tasks: Annotated[str, typer.Option("--tasks", help="Tasks or groups, comma-separated (see `suite tasks`).")],
+    seeds: Annotated[str, typer.Option(help="How many seeds (0..N-1), or a list '1,7,42'. The paper reports 5.")] = "5",
+    folds: Annotated[Optional[int], typer.Option(help="k-fold cross-validation over train (validation = fold k); default: the official dev split, else 10 % of train.")] = None,
+    fold: Annotated[Optional[int], typer.Option(help="Run only this fold of --folds.")] = None,
+    mode: Annotated[str, typer.Option(help="finetune (all weights train) or probe (backbone frozen, linear head).")] = "finetune",
+    profile: Annotated[str, typer.Option(help="quick: CPU-sized, random init; paper: the paper's sizes, weights and settings.")] = "quick",
+    set_: Annotated[Optional[list[str]], typer.Option("--set", help="Override a setting, e.g. --set lr=1e-3 --set epochs=2 --set model.layers=2.")] = None,
+    data_dir: DataDir = None,
+    experiment: Annotated[str, typer.Option(help="MLflow experiment name.")] = "dna-suite",
+    tracking_uri: Annotated[Optional[str], typer.Option(help="MLflow store (default: MLFLOW_TRACKING_URI, else sqlite ./runs/mlflow.db).")] = None,
+    cpus_per_trial: Annotated[float, typer.Option(help="CPUs per trial (also its torch threads).")] = 1.0,
+    gpus_per_trial: Annotated[float, typer.Option(help="GPUs per trial; fractions share a GPU (e.g. 0.5).")] = 0.0,
+    max_concurrent: Annotated[Optional[int], typer.Option(help="At most this many trials at once (default: as resources allow).")] = None,
+    max_failures: Annotated[int, typer.Option(help="Retries of a crashed trial.")] = 1,
+    address: Annotated[Optional[str], typer.Option(help="Join a running Ray cluster ('auto' or host:port); default: a local Ray.")] = None,
+    no_ray: Annotated[bool, typer.Option("--no-ray", help="Run trials one by one in this process (debugging).")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan as a table and exit.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No live view or tables (for scripts).")] = False,
+) -> None:
+    """Train and test models x tasks x seeds (x folds) on Ray Tune; every trial tracked in MLflow.
+
+    Re-running the same command skips trials that already finished (same run key) and re-runs failed ones."""
+    from suite.runs.plan import expand
+    from suite.runs.request import RunRequest, parse_seeds, parse_sets
+
+    request = RunRequest(
+        models=tuple(m.strip().lower().replace("-", "_") for m in models.split(",") if m.strip()), tasks=tasks,
+        seeds=parse_seeds(seeds), folds=folds, fold=fold, mode=mode, profile=profile, sets=parse_sets(set_ or []),
+        data_dir=str(data_dir) if data_dir else None, experiment=experiment, tracking_uri=tracking_uri,
+        cpus_per_trial=cpus_per_trial, gpus_per_trial=gpus_per_trial, max_concurrent=max_concurrent,
+        max_failures=max_failures, address=address,
+    )
+    plan = expand(request)
+    if dry_run:
+        table = Table(title=f"plan: {len(plan.trials)} trials")
+        for column in ("run key", "model", "size", "task", "seed", "fold", "mode", "epochs", "batch", "lr", "train data"):
+            table.add_column(column)
+        for t in plan.trials:
+            table.add_row(t.key, t.model_name, t.size, t.task_name, str(t.seed), "-" if t.fold is None else str(t.fold),
+                          t.mode, str(t.hparams["epochs"]), str(t.hparams["batch_size"]), f"{t.hparams['lr']:g}",
+                          t.data["train"]["sha256"][:12])
+        console.print(table)
+        for task, reason in plan.refused:
+            console.print(f"[yellow]skipped {task}:[/yellow] {reason}", highlight=False, soft_wrap=True)
+        return
+    from suite.runs.runner import execute
+
+    summary = execute(request, use_ray=not no_ray, quiet=quiet, console=console, plan=plan)
+    if summary.failed or (summary.refused and not summary.planned):
+        raise typer.Exit(1)
+
+
 @app.command("pretrain")
 def pretrain_command(
     model: Annotated[str, typer.Option("--model", help="findna (paper), findna-t (Transformer backbone) or cm-mnm (MNM only, no teacher).")],

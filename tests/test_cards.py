@@ -23,7 +23,9 @@ def test_the_papers_twenty_tasks_are_registered():
     assert "gue_covid" in [t.name for t in select_tasks("gue")] and len(select_tasks("gue")) == 11
     assert [t.name for t in select_tasks("mtcdna")] == ["mtcdna_1k", "mtcdna_4k", "mtcdna_8k"]
     # 8 GB + 10 EMP + covid + MTcDNA = the paper's 20 tasks; MTcDNA is reported at 3 lengths = 3 cards
-    assert len(select_tasks("paper")) == 22 and len(select_tasks("all")) == 22
+    assert len(select_tasks("paper")) == 22
+    assert len(select_tasks("gue_full")) == 28  # all of GUE: the paper's 11 + 17 more
+    assert len(select_tasks("all")) == 8 + 28 + 3
 
 
 @pytest.mark.parametrize("name", list(GB_OFFICIAL))

@@ -17,7 +17,7 @@ def suite(*args, env=None, cwd=None):
 def test_tasks_all_lists_every_task_with_data_status(data_env):
     out = suite("tasks", "all")
     assert out.returncode == 0, out.stderr
-    assert "22 tasks" in out.stdout
+    assert "39 tasks" in out.stdout
     assert "human_nontata_promoters" in out.stdout and "mtcdna_8k" in out.stdout
     line = next(l for l in out.stdout.splitlines() if "gue_h3k4me3" in l)
     assert "dev, test" in line and "29439/3680/3680" in line

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from suite.data.encode import EncodedSequences, encode
-from suite.data.formats import LOADERS, RawSplit, sha256_of
+from suite.data.formats import LOADERS, sha256_of
 from suite.data.sources import locate
 from suite.tasks.spec import TaskSpec
 
@@ -48,11 +48,11 @@ def cache_dir() -> Path:
     return Path(os.environ.get("SUITE_CACHE_DIR") or Path.home() / ".cache" / "dna-suite")
 
 
-def digest(path: Path) -> str:
+def digest(path: Path, cache_root: Path | None = None) -> str:
     """sha256 of a data file, memoised on (path, size, mtime) so unchanged files are hashed once."""
     stats = [path.stat()] if path.is_file() else [p.stat() for p in path.rglob("*") if p.is_file()]
     signature = f"{path.resolve()}|{len(stats)}|{sum(s.st_size for s in stats)}|{max((s.st_mtime_ns for s in stats), default=0)}"
-    memo = cache_dir() / "sha256" / hashlib.sha1(signature.encode()).hexdigest()
+    memo = (cache_root or cache_dir()) / "sha256" / hashlib.sha1(signature.encode()).hexdigest()
     if memo.is_file():
         return memo.read_text().strip()
     value = sha256_of(path)
@@ -68,19 +68,14 @@ def apply_length_policy(sequences: list[str], task: TaskSpec) -> list[str]:
     return sequences
 
 
-def read_raw(task: TaskSpec, split: str, data_dir: str | Path | None = None) -> tuple[RawSplit, str]:
-    """The split's raw sequences and labels, and the sha256 of its files."""
-    located = locate(task, split, data_dir)
-    raw = LOADERS.get(task.format).read(located.path, task, split)
-    return raw, digest(located.path)
-
-
-def load_split(task: TaskSpec, split: str, data_dir: str | Path | None = None, use_cache: bool = True) -> EncodedSplit:
-    """One split of a task, encoded; from the on-disk cache when its data has not changed."""
-    path = locate(task, split, data_dir).path
-    sha = digest(path)
+def load_split(task: TaskSpec, split: str, data_dir: str | Path | None = None, use_cache: bool = True,
+               path: Path | None = None, cache_root: Path | None = None) -> EncodedSplit:
+    """One split of a task, encoded; from the on-disk cache when its data has not changed.
+    `path` skips the search (a planned trial knows its files); `cache_root` overrides SUITE_CACHE_DIR."""
+    path = path or locate(task, split, data_dir).path
+    sha = digest(path, cache_root)
     key = hashlib.sha256(f"{sha}|{ENCODER_VERSION}|{task.length_policy}|{task.max_bp}".encode()).hexdigest()[:20]
-    entry = cache_dir() / "encoded" / f"{task.name}.{split}.{key}"
+    entry = (cache_root or cache_dir()) / "encoded" / f"{task.name}.{split}.{key}"
     if use_cache and (entry / "meta.json").is_file():
         return _read_entry(entry, task, split, sha)
     raw = LOADERS.get(task.format).read(path, task, split)  # cache miss: parse and encode once

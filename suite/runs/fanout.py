@@ -1,0 +1,137 @@
+"""Ray Tune fan-out of planned trials (the only module that imports ray).
+
+Each trial is a Tune trial of one function trainable with its own resources (`--cpus-per-trial`,
+`--gpus-per-trial`, fractions allowed), at most `--max-concurrent` at once, retried on a crash
+(FailureConfig). The driver-side TuneWriter callback is the only MLflow writer. Data reaches workers through
+the encoding cache on disk (memory-mapped; the driver encodes every task once before the fan-out), so no trial
+re-reads or re-encodes the raw files. `--address` joins an existing cluster; otherwise a local Ray starts
+in-process.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+from ray.tune import Callback
+
+from suite.runs.plan import TrialSpec
+from suite.runs.progress import ProgressView
+from suite.runs.tracking import RunTracker
+
+
+def _trainable(config: dict) -> None:
+    from ray import tune
+
+    from suite.runs.trial import run_trial
+
+    spec = TrialSpec.from_dict(config["trial"])
+    out_dir = Path(tune.get_context().get_trial_dir())
+
+    def report(epoch: int, row: dict) -> None:
+        tune.report({"kind": "epoch", "row_json": json.dumps(row)})
+
+    result = run_trial(spec, out_dir, report=report, threads=config["threads"])
+    tune.report({"kind": "final", "result_json": json.dumps(result.to_dict(), default=float)})
+
+
+class TuneWriter(Callback):
+    """Ray callback on the driver: trial events → MLflow child runs and the progress view.
+    Tune pickles its run config (this callback included) into the experiment state; the live MLflow client
+    and terminal view stay out of that pickle."""
+
+    def __init__(self, tracker: RunTracker, progress: ProgressView, outcomes: dict) -> None:
+        self.tracker, self.progress, self.outcomes = tracker, progress, outcomes
+
+    def __getstate__(self) -> dict:
+        return {}
+
+    @staticmethod
+    def _key(trial) -> str:
+        return trial.config["trial"]["key"]
+
+    def on_trial_start(self, iteration, trials, trial, **info):
+        self.tracker.start(TrialSpec.from_dict(trial.config["trial"]))
+        self.progress.trial_started(self._key(trial))
+
+    def on_trial_recover(self, iteration, trials, trial, **info):
+        self.tracker.end(self._key(trial), "FAILED", error=f"worker failed, retry {trial.num_failures}")
+
+    def on_trial_result(self, iteration, trials, trial, result, **info):
+        key = self._key(trial)
+        if result.get("kind") == "epoch":
+            self.tracker.epoch(key, json.loads(result["row_json"]))
+        elif result.get("kind") == "final":
+            outcome = json.loads(result["result_json"])
+            self.tracker.complete(key, outcome)
+            self.outcomes[key] = outcome
+            self.progress.trial_ended(key, ok=True)
+
+    def on_trial_error(self, iteration, trials, trial, **info):
+        key = self._key(trial)
+        path = Path(trial.local_path or "") / "error.txt"
+        error = path.read_text()[-5000:] if path.is_file() else ""
+        self.tracker.end(key, "FAILED", error=error)
+        self.outcomes.setdefault(key, None)
+        self.progress.trial_ended(key, ok=False)
+
+
+def run_on_ray(trials: list[TrialSpec], tracker: RunTracker, progress: ProgressView, *, cpus_per_trial: float,
+               gpus_per_trial: float, max_concurrent: int | None, max_failures: int, address: str | None,
+               storage: Path, name: str) -> dict[str, dict | None]:
+    """Run the trials; returns run key → result dict (None for a trial that failed for good)."""
+    import ray
+    from ray import tune
+
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
+    started_here = not ray.is_initialized()
+    if started_here:
+        kwargs = dict(include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+        if address:
+            ray.init(address=address, **kwargs)
+        else:
+            ray.init(num_cpus=max(os.cpu_count() or 1, math.ceil(cpus_per_trial)), **kwargs)
+    outcomes: dict[str, dict | None] = {}
+    resources = {"cpu": cpus_per_trial, "gpu": gpus_per_trial}
+    tuner = tune.Tuner(
+        tune.with_resources(_trainable, resources),
+        param_space={"threads": max(1, int(cpus_per_trial)),
+                     "trial": tune.grid_search([t.to_dict() for t in trials])},
+        tune_config=tune.TuneConfig(max_concurrent_trials=max_concurrent or 0, reuse_actors=False),
+        run_config=tune.RunConfig(
+            name=name, storage_path=str(storage.resolve()), verbose=0,
+            failure_config=tune.FailureConfig(max_failures=max_failures),
+            callbacks=[TuneWriter(tracker, progress, outcomes)],
+        ),
+    )
+    try:
+        tuner.fit()
+    finally:
+        if started_here:
+            ray.shutdown()
+    return outcomes
+
+
+def run_in_process(trials: list[TrialSpec], tracker: RunTracker, progress: ProgressView, storage: Path,
+                   threads: int | None) -> dict[str, dict | None]:
+    """The same trials one after another in this process, without Ray (debugging; `--no-ray`)."""
+    from suite.runs.trial import run_trial
+
+    outcomes: dict[str, dict | None] = {}
+    for spec in trials:
+        tracker.start(spec)
+        progress.trial_started(spec.key)
+        try:
+            result = run_trial(spec, storage / spec.key, report=lambda e, row, k=spec.key: tracker.epoch(k, row),
+                               threads=threads).to_dict()
+        except Exception as exc:  # noqa: BLE001  recorded as FAILED, the grid goes on
+            tracker.end(spec.key, "FAILED", error=f"{type(exc).__name__}: {exc}")
+            outcomes[spec.key] = None
+            progress.trial_ended(spec.key, ok=False)
+            continue
+        tracker.complete(spec.key, json.loads(json.dumps(result, default=float)))
+        outcomes[spec.key] = result
+        progress.trial_ended(spec.key, ok=True)
+    return outcomes

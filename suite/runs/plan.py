@@ -1,0 +1,174 @@
+"""expand(request) → Plan: one TrialSpec per (model, task, seed, fold), each with a stable run key.
+
+Hyperparameters merge here, once, in this order (later wins): FitConfig defaults ▸ the task card's `paper:`
+recipe ▸ the model card's `training:` defaults ▸ the profile (caps and fixed values) ▸ `--set key=value`.
+Backbone settings: the model card's size ▸ its per-task `recipes:` (paper profile only) ▸ `--set model.<key>=…`.
+The run key hashes everything that can move a score: the model card, the merged hyperparameters and backbone
+overrides, the task name and version, the sha256 of every data split used, seed, fold, mode and code version.
+Nothing after planning reads cards, files or environment variables: a TrialSpec carries all of it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from suite.data.cache import cache_dir, digest
+from suite.data.sources import locate
+from suite.errors import SuiteError
+from suite.models import get_model_spec
+from suite.provenance import code_version, key_of
+from suite.runs.profiles import get_profile
+from suite.runs.request import RunRequest
+from suite.tasks import select_tasks
+from suite.tasks.spec import TaskSpec
+from suite.train.loop import FitConfig
+
+EXTRA_HPARAMS = {"val_fraction": 0.1, "max_train_rows": None}
+PAPER_KEYS = ("batch_size", "lr", "weight_decay", "epochs", "warmup_frac")
+MODES = ("finetune", "probe")
+
+
+@dataclass(frozen=True)
+class TrialSpec:
+    """Everything one trial needs, as plain JSON-able data (it travels to Ray workers as a dict)."""
+
+    key: str
+    parent_key: str
+    model_name: str
+    model: dict  # the model card (ModelSpec as a dict)
+    size: str
+    weights: str  # "card" | "none"
+    recipe: str | None  # task name in the card's recipes, or None
+    backbone: dict  # backbone overrides (max_len, --set model.*)
+    task_name: str
+    task: dict  # the task card (TaskSpec as a dict)
+    mode: str
+    seed: int
+    fold: int | None
+    n_folds: int | None
+    profile: str
+    hparams: dict
+    data: dict  # split → {"path", "sha256"}
+    cache_dir: str
+    code_version: str
+    tags: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TrialSpec:
+        return cls(**data)
+
+
+@dataclass
+class Plan:
+    trials: list[TrialSpec]
+    refused: list[tuple[str, str]]  # (task, one-line reason)
+
+
+def merge_hparams(task: TaskSpec, model_training: dict, profile_name: str, sets: dict) -> tuple[dict, dict]:
+    """(hparams, backbone overrides from --set model.*) after the five layers."""
+    allowed = {f.name: f.default for f in dataclasses.fields(FitConfig)} | EXTRA_HPARAMS
+    hparams = dict(allowed)
+    if task.paper is not None:
+        hparams.update({k: getattr(task.paper, k) for k in PAPER_KEYS})
+    hparams.update(model_training)
+    profile = get_profile(profile_name)
+    for key, cap in profile.caps.items():
+        hparams[key] = cap if hparams.get(key) is None else min(hparams[key], cap)
+    hparams.update(profile.sets)
+    backbone = {}
+    for key, value in sets.items():
+        if key.startswith("model."):
+            backbone[key[len("model."):]] = value
+        elif key in allowed:
+            hparams[key] = value
+        elif key not in ("size", "weights"):
+            from suite.errors import closest
+
+            guess = closest(key, list(allowed) + ["size", "weights"])
+            raise SuiteError(f"--set {key}: unknown setting", f"did you mean '{guess}'?" if guess else
+                             f"settings: {', '.join(sorted(allowed))}, size, weights, model.<backbone key>")
+    return hparams, backbone
+
+
+def task_data(task: TaskSpec, data_dir: str | None) -> dict:
+    """split → {path, sha256} for the splits a trial reads (train, dev when the task has one, test)."""
+    return {
+        split: {"path": str(located.path.resolve()), "sha256": digest(located.path)}
+        for split in task.splits
+        for located in [locate(task, split, data_dir)]
+    }
+
+
+def resolve_weights(model: dict, weights: str) -> tuple[dict, str | None]:
+    """The model dict with an absolute weights path, and the weights file's sha256 (None for random init).
+    Missing weights are refused here, before anything runs."""
+    from suite.models.spec import WeightsSpec
+
+    if weights not in ("card", "none"):
+        raise SuiteError(f"--set weights={weights}: unknown", "use weights=card or weights=none")
+    spec = WeightsSpec(**model["weights"])
+    if weights == "none" or spec.is_random:
+        return model, None
+    path = (Path(spec.local) / spec.file).resolve()
+    if not path.is_file():
+        raise SuiteError(
+            f"model '{model['name']}': pretrained weights not found: {path}",
+            "run `suite pretrain` to write them, use --profile quick, or --set weights=none for random init",
+        )
+    model = {**model, "weights": {**model["weights"], "local": str(path.parent)}}
+    return model, digest(path)
+
+
+def expand(request: RunRequest) -> Plan:
+    if request.mode not in MODES:
+        raise SuiteError(f"unknown mode '{request.mode}'", "use --mode finetune or --mode probe")
+    if request.fold is not None and (request.folds is None or not 0 <= request.fold < request.folds):
+        raise SuiteError(f"--fold {request.fold} needs --folds K with 0 <= fold < K", "e.g. --folds 5 --fold 0")
+    profile = get_profile(request.profile)
+    models = [get_model_spec(name) for name in request.models]
+    tasks = select_tasks(request.tasks)
+    folds = [request.fold] if request.fold is not None else list(range(request.folds)) if request.folds else [None]
+    trials, refused = [], []
+    version = code_version()
+    for task in tasks:
+        try:
+            data = task_data(task, request.data_dir)
+        except SuiteError as exc:
+            refused.append((task.name, exc.line()))
+            continue
+        for spec in models:
+            size = request.sets.get("size") or (profile.model_size if profile.model_size in spec.size_names
+                                                 else spec.default_size)
+            weights = request.sets.get("weights") or profile.weights
+            recipe = task.name if (profile.name == "paper" and task.name in spec.recipes) else None
+            hparams, backbone = merge_hparams(task, getattr(spec, "training", {}) or {}, profile.name, request.sets)
+            backbone = {"max_len": task.max_bp, **backbone}
+            try:
+                model_dict, weights_sha = resolve_weights(dataclasses.asdict(spec), weights)
+            except SuiteError as exc:
+                refused.append((f"{spec.name} on {task.name}", exc.line()))
+                continue
+            parent_key = key_of([spec.name, task.name, request.mode, profile.name, size, weights])
+            for seed in request.seeds:
+                for fold in folds:
+                    identity = {
+                        "model": model_dict, "size": size, "weights": weights, "recipe": recipe, "weights_sha256": weights_sha,
+                        "backbone": backbone, "hparams": hparams, "task": task.name, "task_version": task.version,
+                        "data": {s: d["sha256"] for s, d in data.items()}, "seed": seed, "fold": fold,
+                        "n_folds": request.folds, "mode": request.mode, "code_version": version,
+                    }
+                    trials.append(TrialSpec(
+                        key=key_of(identity), parent_key=parent_key, model_name=spec.name, model=model_dict,
+                        size=size, weights=weights, recipe=recipe, backbone=backbone, task_name=task.name,
+                        task=dataclasses.asdict(task), mode=request.mode, seed=seed, fold=fold,
+                        n_folds=request.folds, profile=profile.name, hparams={**hparams, "seed": seed}, data=data,
+                        cache_dir=str(cache_dir().resolve()), code_version=version,
+                        tags={"benchmark": task.benchmark, "metric": task.metric},
+                    ))
+    return Plan(trials, refused)

@@ -1,0 +1,61 @@
+"""RunRequest: what the user asked `suite run` for, as plain data (filled by the CLI, read by the plan)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    models: tuple[str, ...]
+    tasks: str  # names or groups, comma-separated
+    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
+    folds: int | None = None  # k-fold CV over train (validation = fold k); None = dev split or a held-out fraction
+    fold: int | None = None  # run only this fold of `folds`
+    mode: str = "finetune"  # finetune | probe
+    profile: str = "quick"
+    sets: dict = field(default_factory=dict)  # --set key=value (last configuration layer)
+    data_dir: str | None = None
+    experiment: str = "dna-suite"
+    tracking_uri: str | None = None
+    cpus_per_trial: float = 1.0
+    gpus_per_trial: float = 0.0
+    max_concurrent: int | None = None
+    max_failures: int = 1  # retries of a crashed trial
+    address: str | None = None  # join an existing Ray cluster ("auto" or host:port); None = local Ray in-process
+    storage: str = "runs/ray"  # Ray Tune's trial folders
+
+
+def parse_seeds(text: str) -> tuple[int, ...]:
+    """'5' → seeds 0..4; '1,7,42' → those seeds."""
+    text = text.strip()
+    if "," in text or text.startswith("="):
+        return tuple(int(s) for s in text.lstrip("=").split(",") if s.strip())
+    return tuple(range(int(text)))
+
+
+def parse_sets(items: list[str]) -> dict:
+    """['lr=1e-3', 'head=mlp'] → {'lr': 0.001, 'head': 'mlp'} (numbers and booleans parsed as YAML)."""
+    out = {}
+    for item in items:
+        if "=" not in item:
+            from suite.errors import SuiteError
+
+            raise SuiteError(f"--set '{item}' is not key=value", "write e.g. --set lr=1e-3")
+        key, value = item.split("=", 1)
+        out[key.strip()] = _scalar(value.strip())
+    return out
+
+
+def _scalar(text: str):
+    """int, then float (YAML 1.1 would leave '1e-3' a string), then YAML (true, null, lists)."""
+    import yaml
+
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return yaml.safe_load(text)
+
+

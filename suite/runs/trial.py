@@ -1,0 +1,138 @@
+"""run_trial(spec) → TrialResult: one model trained and tested on one task for one seed (and fold).
+
+The only function Ray calls, and a plain function: tests and `--no-ray` call it directly.
+Validation comes from the training side only: the task's official dev split (GUE), else fold k of a
+stratified k-fold of train (--folds), else a seeded stratified held-out fraction of train. The best state,
+chosen on validation, is evaluated once on test. Artifacts go to `out_dir`: predictions.csv, confusion.csv,
+history.csv and trial.json (the whole resolved TrialSpec).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from suite.cards import build
+from suite.data.batching import collate
+from suite.data.cache import load_split
+from suite.data.splits import kfold, validation_split
+from suite.errors import SuiteError
+from suite.models import build_model
+from suite.models.spec import ModelSpec
+from suite.runs.plan import TrialSpec
+from suite.tasks.spec import TaskSpec
+from suite.train import cost
+from suite.train.evaluate import SplitData, evaluate
+from suite.train.loop import FitConfig, device_for, fit, seed_everything
+from suite.train.metrics import confusion
+
+
+@dataclass
+class TrialResult:
+    key: str
+    test: dict  # test metrics of the best (validation-chosen) state
+    val: dict  # validation metrics of that state
+    best_epoch: int
+    cost: dict
+    history: list[dict] = field(default_factory=list)
+    artifacts: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return self.__dict__.copy()
+
+
+def training_rows(labels: np.ndarray, spec: TrialSpec) -> tuple[np.ndarray, np.ndarray | None]:
+    """(train rows, validation rows of train or None when the official dev split validates)."""
+    seed = spec.seed
+    if spec.n_folds:
+        train_rows, val_rows = kfold(labels, spec.n_folds, seed)[spec.fold]
+    elif "dev" in spec.data:
+        train_rows, val_rows = np.arange(len(labels)), None
+    else:
+        train_rows, val_rows = validation_split(labels, spec.hparams["val_fraction"], seed)
+    cap = spec.hparams.get("max_train_rows")
+    if cap and len(train_rows) > cap:  # a stratified, seeded subset (quick profile)
+        keep, _ = validation_split(labels[train_rows], 1 - cap / len(train_rows), seed + 1)
+        train_rows = train_rows[np.sort(keep)]
+    return train_rows, val_rows
+
+
+def run_trial(spec: TrialSpec, out_dir: Path, report: Callable[[int, dict], None] | None = None,
+              threads: int | None = None) -> TrialResult:
+    started = time.perf_counter()
+    if threads:
+        torch.set_num_threads(max(1, int(threads)))
+    task = build(TaskSpec, spec.task, f"trial {spec.key}: task")
+    model_spec = build(ModelSpec, spec.model, f"trial {spec.key}: model")
+    splits = {s: _load(task, s, d, Path(spec.cache_dir)) for s, d in spec.data.items()}
+    train_split = splits["train"]
+    train_rows, val_rows = training_rows(train_split.labels, spec)
+    train = SplitData(train_split.seqs, train_split.labels, train_rows)
+    if val_rows is None:
+        dev = splits["dev"]
+        val = SplitData(dev.seqs, dev.labels, np.arange(len(dev)))
+    else:
+        val = SplitData(train_split.seqs, train_split.labels, val_rows)
+    test = SplitData(splits["test"].seqs, splits["test"].labels, np.arange(len(splits["test"])))
+
+    seed_everything(spec.seed)
+    model = build_model(model_spec, task.n_classes, size=spec.size, recipe=spec.recipe, overrides=spec.backbone,
+                        weights=spec.weights == "card")
+    model.set_mode(spec.mode)
+    cfg = FitConfig.from_hparams(spec.hparams)
+    device = device_for()
+    fitted = fit(model, train, val, cfg, task.metric, on_epoch=report, device=device)
+    test_metrics, probs = evaluate(model, test, cfg.eval_batch_size, device)
+    sample = collate(train.seqs, train.labels, train.rows[: min(8, len(train))]).to(device)
+    costs = {
+        "wall_seconds": time.perf_counter() - started,
+        "train_seconds_per_epoch": float(np.mean(fitted.epoch_seconds)) if fitted.epoch_seconds else 0.0,
+        "epochs": len(fitted.history),
+        "parameters": cost.n_parameters(model),
+        "trainable_parameters": cost.n_parameters(model, trainable_only=True),
+        "train_flops_per_sample": cost.train_flops_per_sample(model, sample),
+        "peak_memory_mb": cost.peak_memory_mb(device),
+        "train_rows": len(train),
+    }
+    artifacts = write_artifacts(out_dir, spec, task, test, probs, fitted.history)
+    return TrialResult(spec.key, test_metrics, fitted.best_val, fitted.best_epoch, costs, fitted.history, artifacts)
+
+
+def _load(task: TaskSpec, split: str, entry: dict, cache_root: Path):
+    """The split the plan located, from the encoding cache (keyed by its sha256); refuses changed data."""
+    path = Path(entry["path"])
+    data = load_split(task, split, path=path, cache_root=cache_root)
+    if data.sha256 != entry["sha256"]:
+        raise SuiteError(f"{path} changed since the run was planned (sha256 differs)", "run the command again")
+    return data
+
+
+def write_artifacts(out_dir: Path, spec: TrialSpec, task: TaskSpec, test: SplitData, probs: np.ndarray,
+                    history: list[dict]) -> list[str]:
+    import pandas as pd
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    preds = probs.argmax(axis=1)
+    frame = pd.DataFrame({"row": test.rows, "label": test.y, "prediction": preds})
+    for i, name in enumerate(task.classes):
+        frame[f"p_{name}"] = probs[:, i]
+    paths = {
+        "predictions.csv": frame,
+        "confusion.csv": pd.DataFrame(confusion(test.y, preds, task.n_classes),
+                                      index=[f"true_{c}" for c in task.classes],
+                                      columns=[f"pred_{c}" for c in task.classes]),
+        "history.csv": pd.DataFrame(history),
+    }
+    written = []
+    for name, table in paths.items():
+        table.to_csv(out_dir / name, index=name == "confusion.csv")
+        written.append(str(out_dir / name))
+    (out_dir / "trial.json").write_text(json.dumps(spec.to_dict(), indent=2, default=str))
+    written.append(str(out_dir / "trial.json"))
+    return written

@@ -1,0 +1,147 @@
+"""`suite run` end to end: a real local Ray cluster, a real SQLite MLflow store, real data, the real CLI."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.integration
+
+GRID = ["--models", "cnn,kmer_lr", "--tasks", "tf_mouse_2,prom_core_tata", "--seeds", "2",
+        "--set", "epochs=2", "--set", "max_train_rows=800", "--max-concurrent", "2"]
+
+
+def suite_run(args, cwd, experiment, **popen):
+    cmd = [sys.executable, "-m", "suite", "run", *args, "--experiment", experiment]
+    env = {**os.environ, "COLUMNS": "200"}
+    if popen:
+        return subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+
+
+def store(cwd: Path):
+    from mlflow.tracking import MlflowClient
+
+    return MlflowClient(f"sqlite:///{cwd / 'runs' / 'mlflow.db'}")
+
+
+def runs_of(client, experiment, kind="trial"):
+    exp = client.get_experiment_by_name(experiment)
+    return client.search_runs([exp.experiment_id], f"tags.`suite.kind` = '{kind}'", max_results=1000)
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory, shared_data):
+    os.environ["SUITE_DATA_DIR"] = str(shared_data)
+    return tmp_path_factory.mktemp("run")
+
+
+@pytest.fixture(scope="module")
+def grid(workdir):
+    out = suite_run(GRID, workdir, "grid")
+    assert out.returncode == 0, out.stdout + out.stderr
+    return out
+
+
+def test_every_trial_is_a_finished_child_run_with_tags_metrics_and_artifacts(grid, workdir):
+    client = store(workdir)
+    trials = runs_of(client, "grid")
+    assert len(trials) == 8 and {r.info.status for r in trials} == {"FINISHED"}
+    combos = {(r.data.tags["suite.model"], r.data.tags["suite.task"], r.data.tags["suite.seed"]) for r in trials}
+    assert len(combos) == 8
+    for run in trials:
+        tags = run.data.tags
+        for tag in ("suite.run_key", "suite.benchmark", "suite.fold", "suite.mode", "suite.profile", "suite.git",
+                    "suite.data_sha256", "mlflow.parentRunId"):
+            assert tag in tags, tag
+        assert tags["suite.mode"] == "finetune" and tags["suite.profile"] == "quick"
+        assert tags["suite.data_sha256"].startswith("train:")
+        metrics = run.data.metrics
+        for name in ("test/mcc", "test/accuracy", "test/macro_f1", "test/auroc", "cost/wall_seconds",
+                     "cost/peak_memory_mb", "cost/parameters", "cost/train_flops_per_sample",
+                     "cost/train_seconds_per_epoch"):
+            assert name in metrics, name
+        assert -1 <= metrics["test/mcc"] <= 1
+        history = client.get_metric_history(run.info.run_id, "val/mcc")
+        assert [m.step for m in history] == list(range(int(metrics["cost/epochs"])))
+        assert run.data.params["epochs"] == "2" and run.data.params["max_train_rows"] == "800"
+        artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
+        assert artifacts == {"predictions.csv", "confusion.csv", "history.csv", "trial.json"}
+
+
+def test_parent_runs_hold_mean_and_std_over_seeds(grid, workdir):
+    client = store(workdir)
+    parents = runs_of(client, "grid", kind="parent")
+    assert len(parents) == 4
+    trials = runs_of(client, "grid")
+    for parent in parents:
+        children = [r for r in trials if r.data.tags["mlflow.parentRunId"] == parent.info.run_id]
+        values = np.array([c.data.metrics["test/mcc"] for c in children])
+        assert len(children) == 2 and parent.data.metrics["n_runs"] == 2
+        assert parent.data.metrics["test/mcc_mean"] == pytest.approx(values.mean())
+        assert parent.data.metrics["test/mcc_std"] == pytest.approx(values.std(ddof=1))
+        assert parent.data.metrics["test/primary_mean"] == pytest.approx(values.mean())
+    assert "leaderboard" in grid.stdout and "8 finished, 0 failed" in grid.stdout
+
+
+def test_same_command_again_runs_nothing_and_duplicates_nothing(grid, workdir):
+    client = store(workdir)
+    before = {r.info.run_id for r in runs_of(client, "grid")}
+    aggregates = {p.info.run_id: p.data.metrics["test/mcc_mean"] for p in runs_of(client, "grid", kind="parent")}
+    again = suite_run(GRID, workdir, "grid")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "8 of 8 trials already finished" in again.stdout
+    assert {r.info.run_id for r in runs_of(client, "grid")} == before
+    assert {p.info.run_id: p.data.metrics["test/mcc_mean"] for p in runs_of(client, "grid", kind="parent")} == aggregates
+
+
+def _ray_trial_workers() -> list[int]:
+    """Ray's trial worker processes (process title `ray::ImplicitFunc…`), found through /proc."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "cmdline").read_bytes().startswith(b"ray::ImplicitFunc"):
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+def test_a_killed_trial_process_is_retried_and_finishes_exactly_once(workdir):
+    args = ["--models", "cnn", "--tasks", "tf_mouse_4", "--seeds", "2", "--set", "epochs=3",
+            "--set", "patience=5", "--max-concurrent", "1", "--max-failures", "2"]
+    proc = suite_run(args, workdir, "killed", popen=True)
+    client, killed, deadline = None, None, time.time() + 240
+    while killed is None and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.5)
+        if not (workdir / "runs" / "mlflow.db").exists():
+            continue
+        client = client or store(workdir)
+        try:
+            running = [r for r in runs_of(client, "killed") if r.info.status == "RUNNING"]
+        except Exception:  # the experiment may not exist yet
+            continue
+        workers = _ray_trial_workers()
+        if running and workers:
+            time.sleep(1.0)  # let the trial get into training
+            os.kill(workers[0], signal.SIGKILL)
+            killed = workers[0]
+    output, _ = proc.communicate(timeout=600)
+    assert killed, "no trial process was found to kill\n" + output
+    assert proc.returncode == 0, output
+    trials = runs_of(store(workdir), "killed")
+    finished = [r for r in trials if r.info.status == "FINISHED"]
+    failed = [r for r in trials if r.info.status == "FAILED"]
+    keys = [r.data.tags["suite.run_key"] for r in finished]
+    assert len(keys) == 2 and len(set(keys)) == 2  # every trial finished, exactly once
+    assert failed and "worker failed" in failed[0].data.tags["suite.error"]
+    assert failed[0].data.tags["suite.run_key"] in keys  # the killed attempt's key finished on retry
+    again = suite_run(args, workdir, "killed")
+    assert "2 of 2 trials already finished" in again.stdout
+    assert len([r for r in runs_of(store(workdir), "killed") if r.info.status == "FINISHED"]) == 2

@@ -1,0 +1,79 @@
+"""Planning: trials, run keys and the configuration layers (no training here)."""
+
+import pytest
+
+from suite.errors import SuiteError
+from suite.runs.plan import expand, merge_hparams
+from suite.runs.request import RunRequest, parse_seeds, parse_sets
+from suite.tasks import get_task
+
+
+def request(**kw):
+    base = dict(models=("cnn", "kmer_lr"), tasks="tf_mouse_2,prom_core_tata", seeds=(0, 1))
+    return RunRequest(**{**base, **kw})
+
+
+def test_one_trial_per_model_task_seed_with_stable_unique_keys(data_env):
+    plan = expand(request())
+    assert len(plan.trials) == 2 * 2 * 2 and not plan.refused
+    keys = [t.key for t in plan.trials]
+    assert len(set(keys)) == 8
+    assert keys == [t.key for t in expand(request()).trials]  # stable
+    assert len({t.parent_key for t in plan.trials}) == 4  # (model, task) parents over seeds
+
+
+def test_folds_multiply_trials_and_fold_selects_one(data_env):
+    assert len(expand(request(folds=3)).trials) == 8 * 3
+    one = expand(request(folds=3, fold=1)).trials
+    assert len(one) == 8 and {t.fold for t in one} == {1}
+    with pytest.raises(SuiteError, match="--fold 3 needs --folds K"):
+        expand(request(folds=3, fold=3))
+
+
+def test_key_changes_with_what_can_move_a_score(data_env):
+    base = {t.key for t in expand(request()).trials}
+    assert base.isdisjoint({t.key for t in expand(request(mode="probe")).trials})
+    assert base.isdisjoint({t.key for t in expand(request(sets={"lr": 0.01})).trials})
+    assert base.isdisjoint({t.key for t in expand(request(profile="paper")).trials})
+
+
+def test_layers_paper_then_model_then_profile_then_set():
+    task = get_task("gue_h3")  # paper: batch 32, lr 5e-4, 20 epochs
+    hp, _ = merge_hparams(task, {}, "paper", {})
+    assert (hp["batch_size"], hp["lr"], hp["epochs"]) == (32, 5e-4, 20)
+    hp, _ = merge_hparams(task, {"lr": 1e-3}, "paper", {})
+    assert hp["lr"] == 1e-3
+    hp, _ = merge_hparams(task, {}, "quick", {})
+    assert hp["epochs"] == 4 and hp["max_train_rows"] == 20_000  # the quick profile caps
+    hp, backbone = merge_hparams(task, {}, "quick", {"epochs": 1, "model.layers": 2})
+    assert hp["epochs"] == 1 and backbone == {"layers": 2}
+
+
+def test_unknown_setting_is_refused_with_a_suggestion():
+    with pytest.raises(SuiteError, match=r"--set epoch: unknown setting; did you mean 'epochs'"):
+        merge_hparams(get_task("gue_h3"), {}, "quick", {"epoch": 2})
+
+
+def test_task_without_train_split_is_refused_and_the_others_still_plan(data_env):
+    plan = expand(request(tasks="gue_h3,tf_mouse_2"))
+    assert {t.task_name for t in plan.trials} == {"tf_mouse_2"}
+    (task, reason), = plan.refused
+    assert task == "gue_h3" and reason.startswith("task gue_h3: no train split found; looked in")
+
+
+def test_missing_pretrained_weights_are_refused_at_plan_time(data_env):
+    plan = expand(request(models=("findna",), tasks="tf_mouse_2", profile="paper"))
+    assert not plan.trials
+    assert "pretrained weights not found" in plan.refused[0][1] and "suite pretrain" in plan.refused[0][1]
+
+
+def test_unknown_model_and_mode():
+    with pytest.raises(SuiteError, match="unknown model 'cnnn'"):
+        expand(request(models=("cnnn",)))
+    with pytest.raises(SuiteError, match="unknown mode"):
+        expand(request(mode="zero-shot"))
+
+
+def test_parse_seeds_and_sets():
+    assert parse_seeds("3") == (0, 1, 2) and parse_seeds("1,7,42") == (1, 7, 42)
+    assert parse_sets(["lr=1e-3", "head=mlp", "bucket=false"]) == {"lr": 1e-3, "head": "mlp", "bucket": False}
