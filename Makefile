@@ -15,12 +15,15 @@ $(VENV)/.installed: pyproject.toml
 
 setup: $(VENV)/.installed
 
+# The main job on the embedded defaults: local Ray, SQLite MLflow store under ./runs/, the demo task shipped in
+# the package (no download): CNN baseline vs FinDNA (quick profile), 3 seeds, leaderboard at the end.
 demo: setup
-	$(VENV)/bin/suite tasks all
-	$(VENV)/bin/suite data verify all
+	$(VENV)/bin/suite run --models cnn,findna --tasks prom_core_tata --profile quick --seeds 3
 
 test: setup
 	$(VENV)/bin/python -m pytest -q
 
 bench: setup
 	$(VENV)/bin/python benchmarks/bench_data.py
+	$(VENV)/bin/python benchmarks/bench_harness.py
+	$(VENV)/bin/python benchmarks/bench_backbones.py

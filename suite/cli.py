@@ -136,6 +136,7 @@ def run_command(
     profile: Annotated[str, typer.Option(help="quick: CPU-sized, random init; paper: the paper's sizes, weights and settings.")] = "quick",
     set_: Annotated[Optional[list[str]], typer.Option("--set", help="Override a setting, e.g. --set lr=1e-3 --set epochs=2 --set model.layers=2.")] = None,
     data_dir: DataDir = None,
+    drop_duplicates: Annotated[bool, typer.Option("--drop-duplicates", help="Drop training sequences that also occur in dev/test (leakage; `suite data verify` counts them). Recorded on the runs.")] = False,
     experiment: Annotated[str, typer.Option(help="MLflow experiment name.")] = "dna-suite",
     tracking_uri: Annotated[Optional[str], typer.Option(help="MLflow store (default: MLFLOW_TRACKING_URI, else sqlite ./runs/mlflow.db).")] = None,
     cpus_per_trial: Annotated[float, typer.Option(help="CPUs per trial (also its torch threads).")] = 1.0,
@@ -155,7 +156,8 @@ def run_command(
 
     request = RunRequest(
         models=tuple(m.strip().lower().replace("-", "_") for m in models.split(",") if m.strip()), tasks=tasks,
-        seeds=parse_seeds(seeds), folds=folds, fold=fold, mode=mode, profile=profile, sets=parse_sets(set_ or []),
+        seeds=parse_seeds(seeds), folds=folds, fold=fold, mode=mode, profile=profile,
+        sets={**({"drop_duplicates": True} if drop_duplicates else {}), **parse_sets(set_ or [])},
         data_dir=str(data_dir) if data_dir else None, experiment=experiment, tracking_uri=tracking_uri,
         cpus_per_trial=cpus_per_trial, gpus_per_trial=gpus_per_trial, max_concurrent=max_concurrent,
         max_failures=max_failures, address=address,

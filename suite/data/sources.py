@@ -1,8 +1,9 @@
 """Where a task's files are. Resolution order, first hit wins:
 
 1. `--data-dir`, then each folder of `SUITE_DATA_DIR` (os.pathsep-separated), in the format's layout;
-2. the upstream package's own cache (genomic-benchmarks: ~/.genomic_benchmarks);
-3. the upstream download, when the format has one and the network answers (skipped when SUITE_OFFLINE=1).
+2. the demo data shipped inside the package (`suite/_data`: GUE prom_core_tata), same layout;
+3. the upstream package's own cache (genomic-benchmarks: ~/.genomic_benchmarks);
+4. the upstream download, when the format has one and the network answers (skipped when SUITE_OFFLINE=1).
 
 When nothing is found, DataNotFound names the task, the split, every place looked in, and how to get the data.
 """
@@ -19,6 +20,7 @@ from suite.errors import DataNotFound
 from suite.tasks.spec import TaskSpec
 
 DOWNLOAD_HOSTS = {"genomic_benchmarks": ("zenodo.org", 443)}
+PACKAGE_DATA = Path(__file__).resolve().parent.parent / "_data"
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,11 @@ def data_dirs(data_dir: str | Path | None = None) -> list[Path]:
     return dirs
 
 
+def data_roots(data_dir: str | Path | None = None) -> list[tuple[Path, str]]:
+    """Folders in the official layouts, in resolution order: the user's, then the package's demo data."""
+    return [(d, "data dir") for d in data_dirs(data_dir)] + [(PACKAGE_DATA, "package demo data")]
+
+
 def _exists(path: Path, task: TaskSpec) -> bool:
     if task.format == "mtcdna" and path.is_dir():
         return MtcdnaFormat.present(path, task)
@@ -44,7 +51,7 @@ def _exists(path: Path, task: TaskSpec) -> bool:
 def candidates(task: TaskSpec, split: str, data_dir: str | Path | None = None) -> list[tuple[Path, str]]:
     """Every place a split may be, in resolution order (before any download)."""
     fmt = LOADERS.get(task.format)
-    places = [(p, "data dir") for root in data_dirs(data_dir) for p in fmt.candidates(root, task, split)]
+    places = [(p, origin) for root, origin in data_roots(data_dir) for p in fmt.candidates(root, task, split)]
     places += [(p, "upstream cache") for p in getattr(fmt, "upstream_cache", lambda *_: [])(task, split)]
     return places
 

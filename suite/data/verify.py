@@ -16,7 +16,7 @@ from pathlib import Path
 from suite.data.cache import apply_length_policy, digest
 from suite.data.encode import encode
 from suite.data.formats import LOADERS
-from suite.data.sources import data_dirs, find
+from suite.data.sources import data_roots, find
 from suite.errors import SuiteError
 from suite.tasks.spec import TaskSpec
 
@@ -60,7 +60,7 @@ def manifest(root: Path) -> dict[str, tuple[int, str]]:
 
 
 def manifest_entry(path: Path, data_dir: str | Path | None) -> tuple[int, str] | None:
-    for root in data_dirs(data_dir):
+    for root, _ in data_roots(data_dir):
         try:
             relative = path.resolve().relative_to(root.resolve())
         except ValueError:

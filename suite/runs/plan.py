@@ -26,7 +26,7 @@ from suite.tasks import select_tasks
 from suite.tasks.spec import TaskSpec
 from suite.train.loop import FitConfig
 
-EXTRA_HPARAMS = {"val_fraction": 0.1, "max_train_rows": None}
+EXTRA_HPARAMS = {"val_fraction": 0.1, "max_train_rows": None, "drop_duplicates": False}
 PAPER_KEYS = ("batch_size", "lr", "weight_decay", "epochs", "warmup_frac")
 MODES = ("finetune", "probe")
 
@@ -40,7 +40,7 @@ class TrialSpec:
     model_name: str
     model: dict  # the model card (ModelSpec as a dict)
     size: str
-    weights: str  # "card" | "none"
+    weights: str  # "card" | "none" | a checkpoint folder (--set weights=PATH)
     recipe: str | None  # task name in the card's recipes, or None
     backbone: dict  # backbone overrides (max_len, --set model.*)
     task_name: str
@@ -110,9 +110,11 @@ def resolve_weights(model: dict, weights: str) -> tuple[dict, str | None]:
     Missing weights are refused here, before anything runs."""
     from suite.models.spec import WeightsSpec
 
-    if weights not in ("card", "none"):
-        raise SuiteError(f"--set weights={weights}: unknown", "use weights=card or weights=none")
     spec = WeightsSpec(**model["weights"])
+    if weights not in ("card", "none"):  # a checkpoint folder, e.g. one written by `suite pretrain`
+        spec = WeightsSpec(**{**model["weights"], "local": weights})
+        if spec.is_random:
+            raise SuiteError(f"--set weights={weights}: not a folder", "use weights=card, weights=none or a path")
     if weights == "none" or spec.is_random:
         return model, None
     path = (Path(spec.local) / spec.file).resolve()

@@ -14,7 +14,7 @@ class Profile:
     name: str
     description: str
     model_size: str  # a size of the model card (falls back to the card's default size when it has no such size)
-    weights: str  # "card" = the card's pretrained weights; "none" = random initialisation
+    weights: str  # "card" = the card's pretrained weights; "none" = random init (override: --set weights=PATH)
     caps: dict = field(default_factory=dict)  # upper bounds on hparams (epochs, batch_size, max_train_rows)
     sets: dict = field(default_factory=dict)  # values the profile fixes
 

@@ -62,7 +62,7 @@ class ProgressView:
 def leaderboard(rows: list[dict]) -> Table:
     """Per task, models sorted by the task's primary test metric: mean ± std (n runs)."""
     table = Table(title="leaderboard (test set, mean ± std over seeds/folds)")
-    for column in ("task", "metric", "model", "score", "runs", "mode", "profile", "min/trial"):
+    for column in ("task", "metric", "model", "score", "runs", "mode", "init", "min/trial"):
         table.add_column(column)
     for task in sorted({r["task"] for r in rows}):
         ranked = [r for r in rows if r["task"] == task]
@@ -73,6 +73,11 @@ def leaderboard(rows: list[dict]) -> Table:
             score = f"{100 * mean:.2f} ± {100 * std:.2f}" if mean is not None else "-"
             minutes = r.get("cost/wall_seconds_mean", 0.0) / 60
             table.add_row(task if rank == 0 else "", metric if rank == 0 else "", r["model"],
-                          f"[bold]{score}[/bold]" if rank == 0 else score, str(r["n_runs"]), r["mode"], r["profile"],
-                          f"{minutes:.2f}")
+                          f"[bold]{score}[/bold]" if rank == 0 else score, str(r["n_runs"]), r["mode"],
+                          _init(r["weights"]), f"{minutes:.2f}")
     return table
+
+
+def _init(weights: str) -> str:
+    """How the backbone started: from scratch, the card's pretrained weights, or a given checkpoint folder."""
+    return {"none": "random", "card": "pretrained"}.get(weights, f"from {weights}")

@@ -169,7 +169,8 @@ class RunTracker:
                 self.client.log_batch(parent_id, metrics=metrics[lo : lo + 900])
             tags = children[0].data.tags
             rows.append({"model": tags["suite.model"], "task": tags["suite.task"], "metric": tags["suite.metric"],
-                         "mode": tags["suite.mode"], "profile": tags["suite.profile"], **summary})
+                         "mode": tags["suite.mode"], "profile": tags["suite.profile"],
+                         "weights": tags["suite.weights"], **summary})
         return rows
 
 

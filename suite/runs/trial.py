@@ -63,6 +63,13 @@ def training_rows(labels: np.ndarray, spec: TrialSpec) -> tuple[np.ndarray, np.n
     return train_rows, val_rows
 
 
+def drop_leaked(train, rows: np.ndarray, others: list) -> tuple[np.ndarray, int]:
+    """Train rows whose exact sequence is also in dev or test removed (opt-in: --set drop_duplicates=true)."""
+    held_out = {bytes(o.seqs.get(i)) for o in others for i in range(len(o))}
+    keep = np.array([bytes(train.seqs.get(i)) not in held_out for i in rows], dtype=bool)
+    return rows[keep], int((~keep).sum())
+
+
 def run_trial(spec: TrialSpec, out_dir: Path, report: Callable[[int, dict], None] | None = None,
               threads: int | None = None) -> TrialResult:
     started = time.perf_counter()
@@ -73,6 +80,9 @@ def run_trial(spec: TrialSpec, out_dir: Path, report: Callable[[int, dict], None
     splits = {s: _load(task, s, d, Path(spec.cache_dir)) for s, d in spec.data.items()}
     train_split = splits["train"]
     train_rows, val_rows = training_rows(train_split.labels, spec)
+    dropped = 0
+    if spec.hparams.get("drop_duplicates"):
+        train_rows, dropped = drop_leaked(train_split, train_rows, [splits[s] for s in ("dev", "test") if s in splits])
     train = SplitData(train_split.seqs, train_split.labels, train_rows)
     if val_rows is None:
         dev = splits["dev"]
@@ -83,7 +93,7 @@ def run_trial(spec: TrialSpec, out_dir: Path, report: Callable[[int, dict], None
 
     seed_everything(spec.seed)
     model = build_model(model_spec, task.n_classes, size=spec.size, recipe=spec.recipe, overrides=spec.backbone,
-                        weights=spec.weights == "card")
+                        weights=spec.weights != "none")
     model.set_mode(spec.mode)
     cfg = FitConfig.from_hparams(spec.hparams)
     device = device_for()
@@ -99,6 +109,7 @@ def run_trial(spec: TrialSpec, out_dir: Path, report: Callable[[int, dict], None
         "train_flops_per_sample": cost.train_flops_per_sample(model, sample),
         "peak_memory_mb": cost.peak_memory_mb(device),
         "train_rows": len(train),
+        "dropped_duplicates": dropped,
     }
     artifacts = write_artifacts(out_dir, spec, task, test, probs, fitted.history)
     return TrialResult(spec.key, test_metrics, fitted.best_val, fitted.best_epoch, costs, fitted.history, artifacts)

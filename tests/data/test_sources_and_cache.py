@@ -69,3 +69,17 @@ def test_digest_is_the_file_sha256(data_env):
 
     path = data_env / "gue" / "EMP" / "H4" / "dev.csv.gz"
     assert cache.digest(path) == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_the_demo_task_ships_in_the_package_after_the_users_data(tmp_path, monkeypatch):
+    from suite.data.verify import OK, verify_task
+
+    monkeypatch.setenv("SUITE_DATA_DIR", "")
+    task = get_task("prom_core_tata")
+    located = locate(task, "train")
+    assert located.origin == "package demo data" and "_data" in str(located.path)
+    check = verify_task(task)  # against the package's MANIFEST.tsv and the official sizes
+    assert check.status == OK and [s.rows for s in check.splits] == [4904, 613, 613]
+    assert check.duplicates["train/test"] > 0  # GUE promoter tasks hold exact train/test duplicates
+    write_csv_gz(tmp_path / "gue" / "prom" / "prom_core_tata" / "train.csv.gz", "sequence,label", [("ACGT", 1)])
+    assert locate(task, "train", data_dir=tmp_path).origin == "data dir"  # the user's own data comes first

@@ -77,3 +77,23 @@ def test_unknown_model_and_mode():
 def test_parse_seeds_and_sets():
     assert parse_seeds("3") == (0, 1, 2) and parse_seeds("1,7,42") == (1, 7, 42)
     assert parse_sets(["lr=1e-3", "head=mlp", "bucket=false"]) == {"lr": 1e-3, "head": "mlp", "bucket": False}
+
+
+def test_drop_leaked_removes_train_rows_seen_in_dev_or_test():
+    import numpy as np
+
+    from suite.data.cache import EncodedSplit
+    from suite.data.encode import encode
+    from suite.runs.trial import drop_leaked
+
+    def split(seqs):
+        return EncodedSplit("t", "s", encode(seqs), np.zeros(len(seqs), dtype=int), "", "")
+
+    train = split(["ACGT", "GGGG", "acgt", "TTTT"])
+    rows, dropped = drop_leaked(train, np.arange(4), [split(["CCCC"]), split(["ACGT", "TTTA"])])
+    assert rows.tolist() == [1, 3] and dropped == 2  # case-insensitive: acgt == ACGT
+
+
+def test_weights_can_point_at_a_checkpoint_folder(data_env, tmp_path):
+    plan = expand(request(models=("findna",), tasks="tf_mouse_2", sets={"weights": str(tmp_path)}))
+    assert not plan.trials and str(tmp_path / "teacher.safetensors") in plan.refused[0][1]
