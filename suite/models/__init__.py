@@ -97,13 +97,18 @@ def backbone_params(spec: ModelSpec, size: str | None = None, overrides: dict | 
     return {**spec.params, **spec.sizes.get(size, {}), **spec.fidelity.get("backbone", {}), **(overrides or {})}
 
 
-def build_backbone(spec: ModelSpec, size: str | None = None, recipe: str | None = None, overrides: dict | None = None):
-    """The backbone alone (random init). `recipe` names a task in the card's `recipes:` (facts §5.3);
-    a task the card has no recipe for is an error, so nothing falls back silently."""
+def build_backbone(spec: ModelSpec, size: str | None = None, recipe: str | dict | None = None,
+                   overrides: dict | None = None):
+    """The backbone alone (random init). `recipe` names a task in the card's `recipes:` (facts §5.3), or is
+    the task-level settings themselves (a dict, e.g. {"max_len": 101} from the run plan); a named task the card
+    has no recipe for is an error, so nothing falls back silently. A recipe adapts the network to a task
+    (length, depth, dropout) but keeps the size's width, so pretrained weights still fit (facts §5.1)."""
     load_families()
     family = FAMILIES.get(spec.family)
     task_recipe = None
-    if recipe is not None:
+    if isinstance(recipe, dict):
+        task_recipe = recipe
+    elif recipe is not None:
         if recipe not in spec.recipes:
             raise UnknownName(f"recipe of model '{spec.name}'", recipe, spec.recipes)
         task_recipe = spec.recipes[recipe]
@@ -115,7 +120,7 @@ def build_model(
     task_n_classes: int,
     *,
     size: str | None = None,
-    recipe: str | None = None,
+    recipe: str | dict | None = None,
     overrides: dict | None = None,
     weights: bool = True,
 ) -> SequenceClassifier:

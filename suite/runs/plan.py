@@ -41,8 +41,8 @@ class TrialSpec:
     model: dict  # the model card (ModelSpec as a dict)
     size: str
     weights: str  # "card" | "none" | a checkpoint folder (--set weights=PATH)
-    recipe: str | None  # task name in the card's recipes, or None
-    backbone: dict  # backbone overrides (max_len, --set model.*)
+    recipe: dict  # task-level backbone settings: the card's recipe for the task, or {"max_len": task max_bp}
+    backbone: dict  # backbone overrides (--set model.*)
     task_name: str
     task: dict  # the task card (TaskSpec as a dict)
     mode: str
@@ -107,14 +107,24 @@ def task_data(task: TaskSpec, data_dir: str | None) -> dict:
 
 def resolve_weights(model: dict, weights: str) -> tuple[dict, str | None]:
     """The model dict with an absolute weights path, and the weights file's sha256 (None for random init).
-    Missing weights are refused here, before anything runs."""
+
+    `weights` is "card", "none" or a checkpoint folder (e.g. written by `suite pretrain`); a folder's
+    config.json, when it has one, gives the backbone configuration the weights were trained with (its
+    `backbone_params`), which then replaces the card's sizes. Missing weights are refused here, before anything
+    runs."""
+    import json
+
     from suite.models.spec import WeightsSpec
 
     spec = WeightsSpec(**model["weights"])
-    if weights not in ("card", "none"):  # a checkpoint folder, e.g. one written by `suite pretrain`
+    if weights not in ("card", "none"):
         spec = WeightsSpec(**{**model["weights"], "local": weights})
         if spec.is_random:
             raise SuiteError(f"--set weights={weights}: not a folder", "use weights=card, weights=none or a path")
+        config = Path(weights) / "config.json"
+        if config.is_file() and "backbone_params" in json.loads(config.read_text()):
+            params = json.loads(config.read_text())["backbone_params"]
+            model = {**model, "params": params, "sizes": {"checkpoint": {}}, "default_size": "checkpoint"}
     if weights == "none" or spec.is_random:
         return model, None
     path = (Path(spec.local) / spec.file).resolve()
@@ -147,15 +157,18 @@ def expand(request: RunRequest) -> Plan:
         for spec in models:
             size = request.sets.get("size") or (profile.model_size if profile.model_size in spec.size_names
                                                  else spec.default_size)
-            weights = request.sets.get("weights") or profile.weights
-            recipe = task.name if (profile.name == "paper" and task.name in spec.recipes) else None
-            hparams, backbone = merge_hparams(task, getattr(spec, "training", {}) or {}, profile.name, request.sets)
-            backbone = {"max_len": task.max_bp, **backbone}
+            # models without pretrained weights (baselines) always start from random init
+            weights = "none" if spec.weights.is_random else (request.sets.get("weights") or profile.weights)
+            # task-level backbone settings: the authors' recipe for this task (paper profile), else the task's length
+            recipe = dict(spec.recipes[task.name]) if (profile.name == "paper" and task.name in spec.recipes) \
+                else {"max_len": task.max_bp}
+            hparams, backbone = merge_hparams(task, spec.training, profile.name, request.sets)
             try:
                 model_dict, weights_sha = resolve_weights(dataclasses.asdict(spec), weights)
             except SuiteError as exc:
                 refused.append((f"{spec.name} on {task.name}", exc.line()))
                 continue
+            size = model_dict["default_size"] if "checkpoint" in model_dict["sizes"] else size
             parent_key = key_of([spec.name, task.name, request.mode, profile.name, size, weights])
             for seed in request.seeds:
                 for fold in folds:

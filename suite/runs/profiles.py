@@ -22,10 +22,10 @@ class Profile:
 PROFILES = {
     "quick": Profile(
         name="quick",
-        description="CPU-sized: small model size, random init (no pretraining), <= 4 epochs on <= 20k training rows",
+        description="CPU-sized: small model size, random init (no pretraining), <= 4 epochs on <= 8,000 training rows",
         model_size="small",
         weights="none",
-        caps={"epochs": 4, "batch_size": 128, "max_train_rows": 20_000},
+        caps={"epochs": 4, "batch_size": 128, "max_train_rows": 8_000},
         sets={"patience": 2, "warmup_frac": 0.1},
     ),
     "paper": Profile(

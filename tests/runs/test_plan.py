@@ -44,7 +44,7 @@ def test_layers_paper_then_model_then_profile_then_set():
     hp, _ = merge_hparams(task, {"lr": 1e-3}, "paper", {})
     assert hp["lr"] == 1e-3
     hp, _ = merge_hparams(task, {}, "quick", {})
-    assert hp["epochs"] == 4 and hp["max_train_rows"] == 20_000  # the quick profile caps
+    assert hp["epochs"] == 4 and hp["max_train_rows"] == 8_000  # the quick profile caps
     hp, backbone = merge_hparams(task, {}, "quick", {"epochs": 1, "model.layers": 2})
     assert hp["epochs"] == 1 and backbone == {"layers": 2}
 
