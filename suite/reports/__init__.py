@@ -1,0 +1,1 @@
+"""Reports: published reference numbers (and, later, the tables built from MLflow)."""
