@@ -74,6 +74,17 @@ def experiment_id(mlflow_client, name: str) -> str:
     return mlflow_client.create_experiment(name, artifact_location=location)
 
 
+def log_params(mlflow_client, run_id: str, params: dict) -> None:
+    """Nested params flattened to dotted keys, written 100 at a time (MLflow's batch limit)."""
+    from mlflow.entities import Param
+
+    flat: dict = {}
+    _flatten("", params, flat)
+    items = [Param(k, v) for k, v in flat.items()]
+    for lo in range(0, len(items), 100):
+        mlflow_client.log_batch(run_id, params=items[lo : lo + 100])
+
+
 def _flatten(prefix: str, value, out: dict) -> None:
     if isinstance(value, dict):
         for k, v in value.items():
@@ -96,18 +107,14 @@ class RunWriter:
     _pending: list = field(default_factory=list, repr=False)
 
     def start(self, params: dict | None = None, tags: dict | None = None) -> str:
-        from mlflow.entities import Param, RunTag
+        from mlflow.entities import RunTag
 
         self._client = client(self.uri)
         if self.run_id is None:
             run = self._client.create_run(experiment_id(self._client, self.experiment), run_name=self.run_name,
                                           tags=tags or {})
             self.run_id = run.info.run_id
-            flat: dict = {}
-            _flatten("", params or {}, flat)
-            items = [Param(k, v) for k, v in flat.items()]
-            for lo in range(0, len(items), 100):
-                self._client.log_batch(self.run_id, params=items[lo : lo + 100])
+            log_params(self._client, self.run_id, params or {})
         else:
             self._client.update_run(self.run_id, status="RUNNING")
             self._client.log_batch(self.run_id, tags=[RunTag("suite.resumed", "true")])

@@ -77,8 +77,3 @@ def batch_rows(
         batches = [batches[i] for i in rng.permutation(len(batches))]
     return batches
 
-
-def iterate(seqs: EncodedSequences, labels: np.ndarray, rows: list[np.ndarray]):
-    """Yield the SequenceBatch of each row group."""
-    for batch in rows:
-        yield collate(seqs, labels, batch)

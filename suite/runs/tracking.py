@@ -10,7 +10,6 @@ run.
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from pathlib import Path
@@ -86,20 +85,15 @@ class RunTracker:
 
     def start(self, trial: TrialSpec) -> str:
         """A new child run for an attempt at `trial` (an earlier attempt of this process is marked FAILED)."""
-        from mlflow.entities import Param
-
         if trial.key in self.active:
             self.end(trial.key, "FAILED")
         tags = {**_tags(trial), "mlflow.parentRunId": self.parent(trial)}
         name = f"{trial.model_name} · {trial.task_name} · seed {trial.seed}" + (
             f" · fold {trial.fold}" if trial.fold is not None else "")
         run_id = self.client.create_run(self.experiment_id, run_name=name, tags=tags).info.run_id
-        flat: dict = {}
-        tracking._flatten("", {**trial.hparams, "model": trial.model_name, "size": trial.size,
-                               "backbone": trial.backbone, "recipe": trial.recipe, "task": trial.task_name}, flat)
-        params = [Param(k, v) for k, v in flat.items()]
-        for lo in range(0, len(params), 100):
-            self.client.log_batch(run_id, params=params[lo : lo + 100])
+        tracking.log_params(self.client, run_id, {**trial.hparams, "model": trial.model_name, "size": trial.size,
+                                                  "backbone": trial.backbone, "recipe": trial.recipe,
+                                                  "task": trial.task_name})
         self.active[trial.key] = run_id
         return run_id
 
@@ -184,6 +178,3 @@ def _finite(value) -> bool:
     except (TypeError, ValueError):
         return False
 
-
-def result_from_report(report: dict) -> dict:
-    return json.loads(report["result_json"])
