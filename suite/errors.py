@@ -49,3 +49,7 @@ class CorruptData(SuiteError):
 
 class BadSequence(SuiteError):
     """A sequence holding a character that is neither a nucleotide nor an IUPAC code."""
+
+
+class MissingWeights(SuiteError):
+    """Pretrained weights (a checkpoint folder or a hub snapshot) that are not on this machine."""

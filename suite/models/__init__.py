@@ -6,6 +6,11 @@
   `forward(x (B, L, 5), lengths (B,)) -> (tokens (B, L, E), cls (B, K, E))`.
   The family modules are imported on first build (pkgutil scan of families/), so torch loads only then.
 - `build_model(spec, n_classes)` = backbone + pooling + head as a SequenceClassifier (style §6.5).
+- Hub models (cards with `weights.hub_id`, suite/models/hub.py): `build_model` resolves the snapshot folder
+  (offline) and hands it to the family as `params["snapshot"]`; the family then builds the architecture from the
+  snapshot's config.json, its tokenizer from the snapshot's tokenizer files and loads the weights itself (checked
+  key by key). Without a snapshot (`weights=False`, `suite models` on the meta device) it builds the card's
+  published architecture at random init.
 """
 
 from __future__ import annotations
@@ -130,12 +135,16 @@ def build_model(
     """
     from suite.models.classifier import SequenceClassifier
 
+    if weights and spec.weights.is_hub:
+        from suite.models.hub import resolve_snapshot
+
+        overrides = {**(overrides or {}), "snapshot": str(resolve_snapshot(spec.weights, spec.name))}
     backbone = build_backbone(spec, size, recipe, overrides)
     model = SequenceClassifier(
         backbone, task_n_classes, pooling=spec.pooling, head=spec.head,
         head_hidden=spec.head_hidden, head_dropout=spec.head_dropout,
     )
-    if weights and not spec.weights.is_random:
+    if weights and not spec.weights.is_random and not spec.weights.is_hub:  # hub families load their own
         model.load_backbone(read_weights(spec.weights), match=spec.weights.match)
     return model
 

@@ -16,16 +16,27 @@ class WeightsSpec:
     `prefix` is stripped from its keys (e.g. "teacher."); `match` is how keys must agree with the model:
     `exact` (every key on both sides) or `intersect` (the authors' loader: copy the keys both sides have, leave
     the model's other blocks at random init, never accept a shape mismatch; findna-facts §5.1).
+
+    Published models name a Hugging Face repository instead (`hub_id`, `revision`; suite/models/hub.py): their
+    snapshot folder (config.json, weights, tokenizer files) is found in `local` when given, then under
+    SUITE_MODELS_DIR, then in the HF cache, never downloaded implicitly (`suite models fetch NAME` does that).
+    `revision` should be pinned to a commit hash once fetched, so a run's weights cannot change under it.
     """
 
     local: str = "none"
     file: str = "teacher.safetensors"
     prefix: str = ""
     match: str = "exact"
+    hub_id: str = ""  # e.g. zhihan1996/DNA_bert_6; empty = not a hub model
+    revision: str = "main"  # branch, tag or (preferred) commit hash of `hub_id`
 
     @property
     def is_random(self) -> bool:
-        return self.local.strip().lower() == "none"
+        return self.local.strip().lower() == "none" and not self.hub_id
+
+    @property
+    def is_hub(self) -> bool:
+        return bool(self.hub_id)
 
 
 @dataclass(frozen=True)

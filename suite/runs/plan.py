@@ -18,7 +18,7 @@ from pathlib import Path
 from suite.data.cache import cache_dir, digest
 from suite.data.sources import locate
 from suite.errors import SuiteError
-from suite.models import get_model_spec
+from suite.models import HEAD_NAMES, POOLING_NAMES, get_model_spec
 from suite.provenance import code_version, key_of
 from suite.runs.profiles import get_profile
 from suite.runs.request import RunRequest
@@ -27,6 +27,7 @@ from suite.tasks.spec import TaskSpec
 from suite.train.loop import FitConfig
 
 EXTRA_HPARAMS = {"val_fraction": 0.1, "max_train_rows": None, "drop_duplicates": False}
+CARD_SETTINGS = ("head", "pooling", "head_hidden", "head_dropout")  # model card fields a run may override
 PAPER_KEYS = ("batch_size", "lr", "weight_decay", "epochs", "warmup_frac")
 MODES = ("finetune", "probe")
 
@@ -87,22 +88,41 @@ def merge_hparams(task: TaskSpec, model_training: dict, profile_name: str, sets:
             backbone[key[len("model."):]] = value
         elif key in allowed:
             hparams[key] = value
+        elif key in CARD_SETTINGS:
+            valid = {"head": HEAD_NAMES, "pooling": POOLING_NAMES}.get(key)
+            if valid and value not in valid:
+                raise SuiteError(f"--set {key}={value}: unknown", f"choose one of {', '.join(valid)}")
         elif key not in ("size", "weights"):
             from suite.errors import closest
 
-            guess = closest(key, list(allowed) + ["size", "weights"])
+            guess = closest(key, list(allowed) + ["size", "weights", *CARD_SETTINGS])
             raise SuiteError(f"--set {key}: unknown setting", f"did you mean '{guess}'?" if guess else
-                             f"settings: {', '.join(sorted(allowed))}, size, weights, model.<backbone key>")
+                             f"settings: {', '.join(sorted(allowed))}, size, weights, head, pooling, "
+                             "model.<backbone key>")
     return hparams, backbone
 
 
-def task_data(task: TaskSpec, data_dir: str | None) -> dict:
-    """split → {path, sha256} for the splits a trial reads (train, dev when the task has one, test)."""
+def task_data(task: TaskSpec, data_dir: str | None, splits: tuple[str, ...] | None = None) -> dict:
+    """split → {path, sha256} for the splits a trial reads (train, dev when the task has one, test; a sweep
+    reads train only)."""
     return {
         split: {"path": str(located.path.resolve()), "sha256": digest(located.path)}
-        for split in task.splits
+        for split in (splits or task.splits)
         for located in [locate(task, split, data_dir)]
     }
+
+
+def applied_params(applied_dir: str | None, model: str, task: str) -> tuple[dict, str | None]:
+    """(settings, study) that `suite sweep --apply` wrote for this model x task, or ({}, None)."""
+    import yaml
+
+    path = Path(applied_dir) / f"{model}__{task}.yaml" if applied_dir else None
+    if path is None or not path.is_file():
+        return {}, None
+    data = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(data.get("params"), dict):
+        raise SuiteError(f"{path} holds no `params:` mapping", "re-run `suite sweep --apply` or delete the file")
+    return data["params"], str(data.get("study", path.stem))
 
 
 def resolve_weights(model: dict, weights: str) -> tuple[dict, str | None]:
@@ -117,6 +137,8 @@ def resolve_weights(model: dict, weights: str) -> tuple[dict, str | None]:
     from suite.models.spec import WeightsSpec
 
     spec = WeightsSpec(**model["weights"])
+    if spec.is_hub and weights != "none":
+        return _resolve_hub(model, spec, weights)
     if weights not in ("card", "none"):
         spec = WeightsSpec(**{**model["weights"], "local": weights})
         if spec.is_random:
@@ -137,7 +159,30 @@ def resolve_weights(model: dict, weights: str) -> tuple[dict, str | None]:
     return model, digest(path)
 
 
-def expand(request: RunRequest) -> Plan:
+def _resolve_hub(model: dict, spec, weights: str) -> tuple[dict, str]:
+    """A hub card: its snapshot folder found offline now (suite/models/hub.py), or the trial is refused.
+
+    The snapshot's config.json fixes the architecture, so the card's sizes give way to one size "checkpoint"
+    (as for a checkpoint folder); the run key hashes the weights file (or the shard index)."""
+    from suite.models.hub import resolve_snapshot, weights_digest_file
+    from suite.models.spec import WeightsSpec
+
+    if weights != "card":  # an explicit folder is the only place looked in: never other weights silently
+        from suite.errors import MissingWeights
+        from suite.models.hub import WEIGHT_FILES, is_snapshot
+
+        if not is_snapshot(Path(weights)):
+            raise MissingWeights(f"--set weights={weights}: not a snapshot folder (config.json + "
+                                 f"{' or '.join(WEIGHT_FILES)}) for model '{model['name']}'",
+                                 f"point it at a `save_pretrained` folder, or run `suite models fetch {model['name']}`")
+        spec = WeightsSpec(**{**model["weights"], "local": weights})
+    snapshot = resolve_snapshot(spec, model["name"])
+    model = {**model, "weights": {**model["weights"], "local": str(snapshot)},
+             "sizes": {"checkpoint": {}}, "default_size": "checkpoint"}
+    return model, digest(weights_digest_file(snapshot))
+
+
+def expand(request: RunRequest, splits: tuple[str, ...] | None = None) -> Plan:
     if request.mode not in MODES:
         raise SuiteError(f"unknown mode '{request.mode}'", "use --mode finetune or --mode probe")
     if request.fold is not None and (request.folds is None or not 0 <= request.fold < request.folds):
@@ -150,7 +195,7 @@ def expand(request: RunRequest) -> Plan:
     version = code_version()
     for task in tasks:
         try:
-            data = task_data(task, request.data_dir)
+            data = task_data(task, request.data_dir, splits)
         except SuiteError as exc:
             refused.append((task.name, exc.line()))
             continue
@@ -162,13 +207,16 @@ def expand(request: RunRequest) -> Plan:
             # task-level backbone settings: the authors' recipe for this task (paper profile), else the task's length
             recipe = dict(spec.recipes[task.name]) if (profile.name == "paper" and task.name in spec.recipes) \
                 else {"max_len": task.max_bp}
-            hparams, backbone = merge_hparams(task, spec.training, profile.name, request.sets)
+            applied, params_from = applied_params(request.applied_dir, spec.name, task.name)
+            sets = {**applied, **request.sets}  # layer 4 (applied sweep) under layer 5 (--set)
+            hparams, backbone = merge_hparams(task, spec.training, profile.name, sets)
             try:
                 model_dict, weights_sha = resolve_weights(dataclasses.asdict(spec), weights)
             except SuiteError as exc:
                 refused.append((f"{spec.name} on {task.name}", exc.line()))
                 continue
             size = model_dict["default_size"] if "checkpoint" in model_dict["sizes"] else size
+            model_dict = {**model_dict, **{k: sets[k] for k in CARD_SETTINGS if k in sets}}
             parent_key = key_of([spec.name, task.name, request.mode, profile.name, size, weights])
             for seed in request.seeds:
                 for fold in folds:
@@ -184,6 +232,8 @@ def expand(request: RunRequest) -> Plan:
                         task=dataclasses.asdict(task), mode=request.mode, seed=seed, fold=fold,
                         n_folds=request.folds, profile=profile.name, hparams={**hparams, "seed": seed}, data=data,
                         cache_dir=str(cache_dir().resolve()), code_version=version,
-                        tags={"benchmark": task.benchmark, "metric": task.metric},
+                        tags={"benchmark": task.benchmark, "metric": task.metric,
+                              **({"params_from": params_from} if params_from else {}),
+                              **({"drop_duplicates": "true"} if hparams.get("drop_duplicates") else {})},
                     ))
     return Plan(trials, refused)
