@@ -206,6 +206,51 @@ def pretrain_command(
                   f"weights: {result.weights or result.run_dir}; MLflow run {result.run_id}", highlight=False)
 
 
+@app.command("sweep")
+def sweep_command(
+    model: Annotated[Optional[str], typer.Option("--model", help="One model card.")] = None,
+    task: Annotated[Optional[str], typer.Option("--task", help="One task.")] = None,
+    trials: Annotated[int, typer.Option(help="Finished (complete or pruned) trials the study should hold.")] = 20,
+    cv: Annotated[Optional[int], typer.Option(help="Folds of train per trial (default: the search space's objective.cv_folds).")] = None,
+    study: Annotated[Optional[str], typer.Option(help="Study name; the same name resumes (default MODEL__TASK).")] = None,
+    storage: Annotated[Optional[str], typer.Option(help="Optuna storage URL (default sqlite:///./runs/optuna.db; e.g. postgresql://... for a cluster).")] = None,
+    space: Annotated[Optional[Path], typer.Option(help="Search-space YAML replacing sweeps/<family>.yaml.")] = None,
+    timeout: Annotated[Optional[float], typer.Option(help="Stop starting trials after this many seconds (per worker).")] = None,
+    workers: Annotated[int, typer.Option(help="Parallel Optuna worker processes on the shared storage.")] = 1,
+    profile: Annotated[str, typer.Option(help="quick or paper (model size, weights, caps).")] = "quick",
+    set_: Annotated[Optional[list[str]], typer.Option("--set", help="Fixed settings, not searched (e.g. --set epochs=2).")] = None,
+    data_dir: DataDir = None,
+    tracking_uri: Annotated[Optional[str], typer.Option(help="MLflow store (default: MLFLOW_TRACKING_URI, else sqlite ./runs/mlflow.db).")] = None,
+    apply: Annotated[bool, typer.Option("--apply", help="Make the best parameters the ones `suite run` uses for this model x task.")] = False,
+    dashboard: Annotated[bool, typer.Option("--dashboard", help="Open optuna-dashboard on the storage (127.0.0.1) instead of running.")] = False,
+    port: Annotated[int, typer.Option(help="Port of --dashboard.")] = 8080,
+) -> None:
+    """Optuna search (TPE) over a model's settings on one task: objective = mean validation metric over K
+    stratified folds of TRAIN (never test), pruned per fold, resumable, every trial in MLflow."""
+    from suite.runs.request import parse_sets
+    from suite.sweeps import study as sweeps
+
+    if dashboard:
+        sweeps.dashboard(storage, port)
+        return
+    if not model or not task:
+        raise SuiteError("suite sweep needs --model and --task", "e.g. suite sweep --model cnn --task tf_mouse_2")
+    request = sweeps.SweepRequest(
+        model=model.strip().lower().replace("-", "_"), task=task, trials=trials, cv=cv, study=study,
+        storage=storage, space=str(space) if space else None, timeout=timeout, workers=workers, profile=profile,
+        sets=parse_sets(set_ or []), data_dir=str(data_dir) if data_dir else None, tracking_uri=tracking_uri,
+    )
+    summary = sweeps.run_sweep(request)
+    counts = summary["counts"]
+    console.print(f"study {summary['study']}: {counts['COMPLETE']} complete, {counts['PRUNED']} pruned, "
+                  f"{counts['FAIL']} failed ({summary['folds']}-fold CV on train)", highlight=False)
+    if summary["best_value"] is not None:
+        console.print(f"best trial #{summary['best_trial']}: cv mean {summary['best_value']:.4f} with "
+                      + ", ".join(f"{k}={v}" for k, v in summary["best_params"].items()), highlight=False)
+    if apply:
+        console.print(f"applied: {sweeps.apply_best(request, summary)} (used by `suite run` for this model x task)")
+
+
 def main() -> None:
     try:
         app()

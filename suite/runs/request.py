@@ -24,6 +24,7 @@ class RunRequest:
     max_failures: int = 1  # retries of a crashed trial
     address: str | None = None  # join an existing Ray cluster ("auto" or host:port); None = local Ray in-process
     storage: str = "runs/ray"  # Ray Tune's trial folders
+    applied_dir: str | None = "runs/applied"  # best parameters written by `suite sweep --apply` (layer 4)
 
 
 def parse_seeds(text: str) -> tuple[int, ...]:

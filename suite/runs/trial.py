@@ -89,7 +89,6 @@ def run_trial(spec: TrialSpec, out_dir: Path, report: Callable[[int, dict], None
         val = SplitData(dev.seqs, dev.labels, np.arange(len(dev)))
     else:
         val = SplitData(train_split.seqs, train_split.labels, val_rows)
-    test = SplitData(splits["test"].seqs, splits["test"].labels, np.arange(len(splits["test"])))
 
     seed_everything(spec.seed)
     model = build_model(model_spec, task.n_classes, size=spec.size, recipe=spec.recipe, overrides=spec.backbone,
@@ -98,7 +97,11 @@ def run_trial(spec: TrialSpec, out_dir: Path, report: Callable[[int, dict], None
     cfg = FitConfig.from_hparams(spec.hparams)
     device = device_for()
     fitted = fit(model, train, val, cfg, task.metric, on_epoch=report, device=device)
-    test_metrics, probs = evaluate(model, test, cfg.eval_batch_size, device)
+    test_metrics, artifacts = {}, []
+    if "test" in splits:  # a sweep plans train only: the test split is never even loaded there
+        test = SplitData(splits["test"].seqs, splits["test"].labels, np.arange(len(splits["test"])))
+        test_metrics, probs = evaluate(model, test, cfg.eval_batch_size, device)
+        artifacts = write_artifacts(out_dir, spec, task, test, probs, fitted.history)
     sample = collate(train.seqs, train.labels, train.rows[: min(8, len(train))]).to(device)
     costs = {
         "wall_seconds": time.perf_counter() - started,
@@ -111,7 +114,6 @@ def run_trial(spec: TrialSpec, out_dir: Path, report: Callable[[int, dict], None
         "train_rows": len(train),
         "dropped_duplicates": dropped,
     }
-    artifacts = write_artifacts(out_dir, spec, task, test, probs, fitted.history)
     return TrialResult(spec.key, test_metrics, fitted.best_val, fitted.best_epoch, costs, fitted.history, artifacts)
 
 

@@ -1,0 +1,276 @@
+"""`suite sweep`: an Optuna study over one model x task, cross-validated on the training split only.
+
+- Objective: the mean validation metric over K stratified folds of train (the same `run_trial` as `suite run`,
+  planned with the train split alone, so test sequences are never even loaded). The running mean is reported
+  after each fold, so a pruner (median or successive halving) can stop a bad trial early.
+- Storage: an Optuna RDB (default SQLite `./runs/optuna.db`; any SQLAlchemy URL, e.g. PostgreSQL, for a
+  cluster) is the single source of truth. The same `--study` resumes: trials run until the study holds the
+  requested number of finished (complete or pruned) trials. A trial that raises is recorded as FAIL and the
+  study goes on; a worker killed mid-trial leaves a trial whose heartbeat stops, marked FAIL on the next start.
+- Parallelism: `--workers N` runs N Optuna worker processes against the shared storage.
+- MLflow: after the study, the driver writes one parent run for the study and one nested run per Optuna trial
+  (params, per-fold validation metrics, state, trial number; idempotent on resume) and the best trial's values.
+- `--apply` writes runs/applied/<model>__<task>.yaml; `suite run` uses it as its fourth configuration layer and
+  tags the runs `suite.params_from=<study>`.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import statistics
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import yaml
+
+from suite.errors import SuiteError
+from suite.sweeps.space import SweepSpec, load_space, suggest
+
+FINISHED_STATES = ("COMPLETE", "PRUNED")
+
+
+@dataclass(frozen=True)
+class SweepRequest:
+    model: str
+    task: str
+    trials: int = 20
+    cv: int | None = None  # folds of train; None = the search space's objective.cv_folds
+    study: str | None = None  # default: <model>__<task>
+    storage: str | None = None  # default: sqlite:///./runs/optuna.db
+    space: str | None = None  # a YAML file replacing the family's search space
+    timeout: float | None = None  # seconds, per worker
+    workers: int = 1
+    profile: str = "quick"
+    seed: int = 0  # training seed and fold seed of every trial (so trials differ only by their settings)
+    sets: dict = field(default_factory=dict)  # fixed settings (--set), not searched
+    data_dir: str | None = None
+    tracking_uri: str | None = None
+    experiment: str = "dna-suite-sweeps"
+    applied_dir: str = "runs/applied"
+
+    @property
+    def study_name(self) -> str:
+        return self.study or f"{self.model}__{self.task}"
+
+
+def storage_url(url: str | None) -> str:
+    if url:
+        return url
+    path = Path("runs") / "optuna.db"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return "sqlite:///" + str(path.resolve())
+
+
+def _storage(url: str):
+    import optuna
+
+    if url.startswith(("sqlite", "postgresql", "mysql")):
+        # heartbeats: a trial whose process died is marked FAIL when the next worker starts (fail_stale_trials)
+        return optuna.storages.RDBStorage(url, heartbeat_interval=10, grace_period=30)
+    return url
+
+
+def _space_for(request: SweepRequest) -> tuple[SweepSpec, dict]:
+    from suite.models import get_model_spec
+
+    family = get_model_spec(request.model).family
+    spec = load_space(family, request.space)
+    # a setting fixed with --set is not searched
+    return spec, {k: v for k, v in spec.for_task(request.task).items() if k not in request.sets}
+
+
+def _pruner(spec: SweepSpec):
+    import optuna
+
+    (name, options), = spec.pruner.items()
+    options = options or {}
+    if name == "median":
+        return optuna.pruners.MedianPruner(**options)
+    if name == "successive_halving":
+        return optuna.pruners.SuccessiveHalvingPruner(**options)
+    return optuna.pruners.NopPruner()
+
+
+def open_study(request: SweepRequest, spec: SweepSpec):
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    return optuna.create_study(
+        study_name=request.study_name, storage=_storage(storage_url(request.storage)), direction="maximize",
+        sampler=optuna.samplers.TPESampler(seed=request.seed), pruner=_pruner(spec), load_if_exists=True,
+    )
+
+
+def fold_trials(request: SweepRequest, params: dict, folds: int):
+    """The K fold trials of one parameter set, planned on the training split alone."""
+    from suite.runs.plan import expand
+    from suite.runs.request import RunRequest
+
+    plan = expand(
+        RunRequest(models=(request.model,), tasks=request.task, seeds=(request.seed,), folds=folds,
+                   profile=request.profile, sets={**request.sets, **params}, data_dir=request.data_dir,
+                   applied_dir=None),
+        splits=("train",),
+    )
+    if plan.refused:
+        raise SuiteError(f"sweep of {request.model} on {request.task}: {plan.refused[0][1]}", "see the message")
+    return plan.trials
+
+
+def objective(request: SweepRequest, space: dict, folds: int, threads: int):
+    """Optuna objective: mean validation metric over the folds of train; reports the running mean per fold."""
+    import optuna
+
+    from suite.runs.trial import run_trial
+    from suite.tasks import get_task
+
+    metric = get_task(request.task).metric
+
+    def run(trial: optuna.Trial) -> float:
+        params = suggest(trial, space)
+        scores = []
+        with tempfile.TemporaryDirectory() as tmp:
+            for spec in fold_trials(request, params, folds):
+                result = run_trial(spec, Path(tmp) / str(spec.fold), threads=threads)
+                scores.append(result.val[metric])
+                trial.set_user_attr(f"fold_{spec.fold}", result.val)
+                trial.report(statistics.fmean(scores), step=spec.fold)
+                if trial.should_prune():
+                    raise optuna.TrialPruned()
+        return statistics.fmean(scores)
+
+    return run
+
+
+def _work(request_dict: dict, folds: int, threads: int) -> None:
+    """One worker: optimise until the study holds `trials` finished trials (or the timeout)."""
+    import optuna
+    from optuna.study import MaxTrialsCallback
+    from optuna.trial import TrialState
+
+    request = SweepRequest(**request_dict)
+    spec, space = _space_for(request)
+    study = open_study(request, spec)
+    study.optimize(
+        objective(request, space, folds, threads), timeout=request.timeout, catch=(Exception,),
+        callbacks=[MaxTrialsCallback(request.trials, states=(TrialState.COMPLETE, TrialState.PRUNED))],
+    )
+
+
+def finished(study) -> int:
+    return sum(t.state.name in FINISHED_STATES for t in study.get_trials(deepcopy=False))
+
+
+def run_sweep(request: SweepRequest) -> dict:
+    """Run (or resume) the study; returns a summary with the best trial."""
+    import optuna
+
+    spec, _ = _space_for(request)
+    folds = request.cv or int(spec.objective.get("cv_folds", 3))
+    if folds < 2:
+        raise SuiteError(f"--cv {folds}: cross-validation needs at least 2 folds", "use --cv 2 or more")
+    fold_trials(request, {}, folds)  # fail fast: unknown names, missing train split
+    study = open_study(request, spec)
+    optuna.storages.fail_stale_trials(study)  # trials of a worker that died are FAIL, not RUNNING forever
+    if finished(study) < request.trials:
+        threads = max(1, (os.cpu_count() or 1) // request.workers)
+        if request.workers == 1:
+            _work(asdict(request), folds, threads)
+        else:
+            context = multiprocessing.get_context("spawn")
+            workers = [context.Process(target=_work, args=(asdict(request), folds, threads))
+                       for _ in range(request.workers)]
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                worker.join()
+    study = open_study(request, spec)
+    summary = summarize(study, folds)
+    summary["mlflow_run_id"] = log_study(request, study, summary)
+    return summary
+
+
+def summarize(study, folds: int) -> dict:
+    trials = study.get_trials(deepcopy=False)
+    counts = {state: sum(t.state.name == state for t in trials) for state in ("COMPLETE", "PRUNED", "FAIL",
+                                                                               "RUNNING")}
+    best = study.best_trial if counts["COMPLETE"] else None
+    return {"study": study.study_name, "folds": folds, "counts": counts,
+            "best_value": best.value if best else None, "best_params": dict(best.params) if best else {},
+            "best_trial": best.number if best else None}
+
+
+def log_study(request: SweepRequest, study, summary: dict) -> str:
+    """Parent run for the study + one nested run per Optuna trial not logged yet (the driver is the only
+    MLflow writer); the best trial's values go on the parent as tags and metrics."""
+    from mlflow.entities import Metric
+
+    from suite import tracking
+
+    client = tracking.client(request.tracking_uri)
+    experiment = tracking.experiment_id(client, request.experiment)
+    search = f"tags.`suite.kind` = 'sweep' AND tags.`suite.study` = '{study.study_name}'"
+    found = client.search_runs([experiment], search)
+    if found:
+        parent = found[0].info.run_id
+    else:
+        parent = client.create_run(experiment, run_name=f"sweep {study.study_name}", tags={
+            "suite.kind": "sweep", "suite.study": study.study_name, "suite.model": request.model,
+            "suite.task": request.task, "suite.storage": storage_url(request.storage)}).info.run_id
+    logged = {r.data.tags.get("suite.optuna_trial") for r in client.search_runs(
+        [experiment], f"tags.`suite.kind` = 'sweep_trial' AND tags.`suite.study` = '{study.study_name}'",
+        max_results=5000)}
+    for trial in study.get_trials(deepcopy=False):
+        if str(trial.number) in logged or trial.state.name == "RUNNING":
+            continue
+        run = client.create_run(experiment, run_name=f"{study.study_name} #{trial.number}", tags={
+            "suite.kind": "sweep_trial", "suite.study": study.study_name, "suite.optuna_trial": str(trial.number),
+            "suite.state": trial.state.name, "mlflow.parentRunId": parent}).info.run_id
+        tracking.log_params(client, run, {**trial.params, "trial_number": trial.number})
+        metrics = [Metric(f"cv/{k}", float(v), 0, fold) for fold, k, v in _fold_metrics(trial)]
+        metrics += [Metric("cv/running_mean", float(v), 0, int(step)) for step, v in trial.intermediate_values.items()]
+        if trial.value is not None:
+            metrics.append(Metric("cv/mean", float(trial.value), 0, 0))
+        if metrics:
+            client.log_batch(run, metrics=metrics)
+        client.set_terminated(run, "FINISHED" if trial.state.name in FINISHED_STATES else "FAILED")
+    if summary["best_value"] is not None:
+        client.log_batch(parent, metrics=[Metric("best/cv_mean", float(summary["best_value"]), 0, 0)])
+        for key, value in summary["best_params"].items():
+            client.set_tag(parent, f"best.{key}", str(value))
+        client.set_tag(parent, "best.trial", str(summary["best_trial"]))
+    client.set_terminated(parent, "FINISHED")
+    return parent
+
+
+def _fold_metrics(trial):
+    for key, values in trial.user_attrs.items():
+        if key.startswith("fold_") and isinstance(values, dict):
+            fold = int(key[len("fold_"):])
+            for name, value in values.items():
+                yield fold, name, value
+
+
+def apply_best(request: SweepRequest, summary: dict) -> Path:
+    """Write the best parameters where `suite run` reads them (layer 4 of the configuration)."""
+    if not summary["best_params"]:
+        raise SuiteError(f"study {summary['study']} has no complete trial yet", "run more trials before --apply")
+    path = Path(request.applied_dir) / f"{request.model}__{request.task}.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump({"study": summary["study"], "storage": storage_url(request.storage),
+                                    "cv_mean": summary["best_value"], "params": summary["best_params"]},
+                                   sort_keys=False))
+    return path
+
+
+def dashboard(storage: str | None, port: int) -> None:
+    """optuna-dashboard on 127.0.0.1 against the study storage (blocks until Ctrl-C)."""
+    import shutil
+    import subprocess
+
+    exe = shutil.which("optuna-dashboard")
+    if exe is None:
+        raise SuiteError("optuna-dashboard is not installed", "pip install optuna-dashboard")
+    subprocess.run([exe, storage_url(storage), "--host", "127.0.0.1", "--port", str(port)], check=False)
