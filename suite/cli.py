@@ -251,6 +251,55 @@ def sweep_command(
         console.print(f"applied: {sweeps.apply_best(request, summary)} (used by `suite run` for this model x task)")
 
 
+@app.command("report")
+def report_command(
+    experiment: Annotated[str, typer.Option(help="MLflow experiment holding the runs.")] = "dna-suite",
+    tracking_uri: Annotated[Optional[str], typer.Option(help="MLflow store (default: MLFLOW_TRACKING_URI, else sqlite ./runs/mlflow.db).")] = None,
+    tasks: Annotated[Optional[str], typer.Option("--tasks", help="Only these tasks or groups, comma-separated (default: every task with runs).")] = None,
+    models: Annotated[Optional[str], typer.Option("--models", help="Only these model cards, comma-separated (published rows are always shown).")] = None,
+    format_: Annotated[str, typer.Option("--format", help="Any of md,tex,html,csv, comma-separated.")] = "md,tex,html,csv",
+    out: Annotated[Path, typer.Option("--out", help="Folder for report.* , tables/ and plots/ (overwritten).")] = Path("reports/out"),
+    pair: Annotated[Optional[list[str]], typer.Option("--pair", help="Paired tests between two leaderboard rows, 'A,B' (repeatable; default: the top two).")] = None,
+    curves: Annotated[Optional[str], typer.Option("--curves", help="Run ids whose learning curves to plot, comma-separated (default: one run per model on the most-run task).")] = None,
+    cost_task: Annotated[str, typer.Option(help="Task of the cost table (the paper: mtcdna_1k).")] = "mtcdna_1k",
+    port: Annotated[int, typer.Option("--port", help="Port `suite ui` serves on, for the run links in the HTML.")] = 5000,
+    no_paper: Annotated[bool, typer.Option("--no-paper", help="Leave out the published (paper) rows.")] = False,
+    no_log: Annotated[bool, typer.Option("--no-log", help="Do not log the report as an MLflow run (suite.kind=report).")] = False,
+) -> None:
+    """Tables in the paper's layouts (T1, T2, T3, T5, T6 + a leaderboard) from the finished runs, beside the
+    published numbers, with paired tests, a Friedman test, a CD diagram and plots."""
+    from suite.reports.report import ReportRequest, write_report
+
+    pairs = []
+    for text in pair or []:
+        names = [n.strip() for n in text.split(",")]
+        if len(names) != 2 or not all(names):
+            raise SuiteError(f"--pair '{text}' is not two rows", "write --pair findna,cnn")
+        pairs.append((names[0], names[1]))
+    request = ReportRequest(
+        experiment=experiment, tracking_uri=tracking_uri, tasks=tasks, models=models,
+        formats=tuple(f.strip() for f in format_.split(",") if f.strip()), out=out, pairs=tuple(pairs),
+        curves=tuple(c.strip() for c in (curves or "").split(",") if c.strip()), ui_port=port, paper=not no_paper,
+        cost_task=cost_task, log=not no_log,
+    )
+    result = write_report(request)
+    console.print(f"{result.n_runs} finished runs → {len(result.tables)} tables, {len(result.files)} files in {result.out}"
+                  + (f"; MLflow report run {result.run_id}" if result.run_id else ""), highlight=False)
+    for note in result.notes:
+        console.print(note, highlight=False, soft_wrap=True)
+
+
+@app.command("ui")
+def ui_command(
+    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1.")] = 5000,
+    tracking_uri: Annotated[Optional[str], typer.Option(help="MLflow store (default: MLFLOW_TRACKING_URI, else sqlite ./runs/mlflow.db).")] = None,
+) -> None:
+    """The MLflow UI on 127.0.0.1 for the suite's store; sort parent runs by test/primary_mean for the leaderboard."""
+    from suite.reports.ui import serve
+
+    raise typer.Exit(serve(tracking_uri, port))
+
+
 def main() -> None:
     try:
         app()

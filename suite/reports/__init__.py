@@ -1,1 +1,3 @@
-"""Reports: published reference numbers (and, later, the tables built from MLflow)."""
+"""Reports: MLflow runs (collect.py) and published numbers (published.py) → the paper's tables (tables.py),
+statistics (stats.py), plots (plots.py), written as md / tex / html / csv (render.py) by report.py; ui.py serves
+the MLflow UI. Importing this package imports nothing heavy."""
