@@ -1,0 +1,157 @@
+"""HyenaDNA: rename table vs the published names/shapes of tiny-1k, the FFT convolution and causality, loading a
+published-layout snapshot through the card's code path (golden check), fine-tune/probe on real tf_mouse_2
+sequences, one `suite run` trial, and no remote code anywhere."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from suite.cards import build
+from suite.data.batching import collate
+from suite.data.cache import load_split
+from suite.models import build_model, get_model_spec
+from suite.models.families import hyenadna
+from suite.models.renames import to_published
+from suite.models.spec import ModelSpec
+from suite.runs.plan import resolve_weights
+from suite.tasks import get_task
+from tests.models.published_checkpoints import published, write_hyenadna
+from tests.models.test_dnabert2 import eval_loss, steps
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_rename_table_gives_exactly_the_published_names_and_shapes_of_tiny_1k():
+    fixture = published("hyenadna_tiny_1k")
+    with torch.device("meta"):
+        model = hyenadna.build({k: fixture["config"][k] for k in hyenadna.ARCH_KEYS})
+    ours = {k: list(v.shape) for k, v in to_published(hyenadna.RENAMES, model.state_dict(), 2).items()}
+    expected = {k: v for k, v in fixture["parameters"].items() if not k.startswith("lm_head.")}
+    assert ours == expected
+    assert sum(p.numel() for p in model.parameters()) == get_model_spec("hyenadna_tiny_1k").n_parameters
+
+
+def test_fftconv_is_the_causal_convolution_plus_the_bias_skip():
+    g = torch.Generator().manual_seed(0)
+    u, k, bias = torch.randn(2, 3, 11, generator=g), torch.randn(3, 11, generator=g), torch.randn(3, generator=g)
+    direct = F.conv1d(F.pad(u, (10, 0)), k.flip(-1)[:, None], groups=3)  # y_l = Σ_j k_j u_{l-j}
+    assert torch.allclose(hyenadna.fftconv(u, k, bias), direct + u * bias[:, None], atol=1e-5)
+
+
+def test_positional_embedding_and_decay_as_published():
+    z, t = hyenadna.positional_embedding(4, 5)  # bands f = [1e-4, 1], ω = 2π l / 4
+    assert torch.allclose(z[0, :, 0], torch.tensor([0, 1 / 3, 2 / 3, 1.0]))
+    assert torch.allclose(z[0, :, 2], torch.cos(-torch.arange(4) * torch.pi / 2), atol=1e-6)
+    assert torch.allclose(z[0, :, 4], torch.sin(-torch.arange(4) * torch.pi / 2), atol=1e-6)
+
+
+def test_states_are_causal_and_independent_of_padding():
+    torch.manual_seed(0)
+    model = hyenadna.build({"d_model": 16, "d_inner": 32, "n_layer": 2, "max_seq_len": 64}).eval()
+    ids = torch.randint(7, 12, (1, 40))
+    changed = ids.clone()
+    changed[0, 30:] = 7
+    with torch.no_grad():
+        assert torch.allclose(model.encode(ids)[:, :30], model.encode(changed)[:, :30], atol=1e-5)
+        assert not torch.allclose(model.encode(ids)[:, 30:], model.encode(changed)[:, 30:], atol=1e-3)
+        x = F.one_hot(torch.randint(0, 4, (2, 40)), 5).float()
+        tokens, cls = model(x, torch.tensor([25, 40]))
+        alone_tokens, alone = model(x[:1, :25], torch.tensor([25]))
+    assert torch.allclose(cls[0], alone[0], atol=1e-5) and (tokens[0, 25:] == 0).all()
+
+
+@pytest.fixture(scope="module")
+def snapshot(tmp_path_factory, shared_data):
+    os.environ["SUITE_DATA_DIR"] = str(shared_data)
+    folder = tmp_path_factory.mktemp("hyenadna-snapshot")
+    return folder, write_hyenadna(folder)
+
+
+def load_like_a_run(folder, n_classes=2):
+    model_dict, sha = resolve_weights(dataclasses.asdict(get_model_spec("hyenadna_tiny_1k")), str(folder))
+    spec = build(ModelSpec, model_dict, "test")
+    return build_model(spec, n_classes, size=model_dict["default_size"], recipe={"max_len": 101}), sha
+
+
+def real_batch(n=16):
+    data = load_split(get_task("tf_mouse_2"), "train")
+    return collate(data.seqs, data.labels, np.arange(n))
+
+
+def test_published_snapshot_loads_through_the_card_path_and_reproduces_the_saved_model(snapshot):
+    folder, saved = snapshot
+    model, sha = load_like_a_run(folder)
+    assert sha and model.backbone.width == 16  # architecture from config.json
+    batch = real_batch()
+    x = batch.one_hot.float()
+    ids, _ = model.backbone.tokenizer.encode(x, batch.lengths)
+    code_rows = hyenadna.codes(x)  # the vectorised ids equal the tokenizer's ids of the decoded strings
+    text = ["".join("ACGTN"[c] for c in row[:n]) for row, n in zip(code_rows.tolist(), batch.lengths.tolist())]
+    assert all(ids[i, :n].tolist() == toks for i, (n, toks) in
+               enumerate(zip(batch.lengths.tolist(), model.backbone.tokenizer(text))))
+    model.eval(), saved.eval()
+    with torch.no_grad():
+        assert torch.equal(model.backbone(x, batch.lengths)[1], saved(x, batch.lengths)[1])  # golden
+        assert model.embed(batch).shape == (16, 16)
+
+
+def test_finetune_and_probe_steps_on_real_sequences(snapshot):
+    model, _ = load_like_a_run(snapshot[0])
+    batch = real_batch(32)
+    before = eval_loss(model, batch)
+    steps(model, batch, 8, 3e-3)
+    assert eval_loss(model, batch) < before
+    model.set_mode("probe")
+    frozen = {k: v.clone() for k, v in model.backbone.state_dict().items()}
+    steps(model, batch, 2, 1e-2)
+    assert all(torch.equal(v, model.backbone.state_dict()[k]) for k, v in frozen.items())
+
+
+def test_shared_freq_aliases_must_agree(snapshot):
+    from safetensors.torch import load_file
+
+    from suite.errors import SuiteError
+
+    state = load_file(str(snapshot[0] / "model.safetensors"))
+    key = "hyena.backbone.layers.0.mixer.filter_fn.implicit_filter.1.freq"
+    alias = key.replace(".1.freq", ".3.freq")
+    model = hyenadna.build({"d_model": 16, "d_inner": 64, "n_layer": 2, "filter_order": 8})
+    hyenadna.load_published(model, {**state, alias: state[key].clone()}, "t")  # a torch file keeps all three
+    with pytest.raises(SuiteError, match="same tensor"):
+        hyenadna.load_published(model, {**state, alias: state[key] + 1}, "t")
+
+
+def test_no_remote_code_and_no_transformers_in_the_native_families(snapshot):
+    """`trust_remote_code` is never passed anywhere in the package, and loading both native families from
+    snapshots imports no `transformers` at all (so no hub code can run)."""
+    for path in (REPO / "suite").rglob("*.py"):
+        assert not re.search(r"trust_remote_code\s*=", path.read_text()), path
+    script = ("import sys, pathlib; from suite.models.families import hyenadna; "
+              f"hyenadna.build({{'snapshot': r'{snapshot[0]}'}}); "
+              "assert 'transformers' not in sys.modules, 'transformers imported'")
+    out = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+
+
+def test_suite_run_finishes_one_hyenadna_trial(snapshot, tmp_path, monkeypatch):
+    from suite.runs.request import RunRequest
+    from suite.runs.runner import execute
+
+    monkeypatch.chdir(tmp_path)
+    request = RunRequest(models=("hyenadna_tiny_1k",), tasks="tf_mouse_2", seeds=(1,),
+                         sets={"weights": str(snapshot[0]), "epochs": 1, "max_train_rows": 256},
+                         tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}", storage=str(tmp_path / "ray"),
+                         applied_dir=None)
+    summary = execute(request, use_ray=False, quiet=True)
+    assert (summary.finished, summary.failed, summary.refused) == (1, 0, [])
+    assert list(Path(tmp_path).rglob("trial.json")), "no trial artifacts written"
