@@ -63,6 +63,8 @@ class ModelSpec:
     training: dict = field(default_factory=dict)  # this model's own training defaults (lr, batch_size, epochs …),
     # applied after the task card's paper recipe (which is FinDNA's) and before the run profile
     compare_with: tuple[str, ...] = ()
+    max_length: str = ""  # the input limit in words, e.g. "512 tokens (515 bp); longer: windows averaged"
+    license: str = ""  # of the published weights
     citation: str = ""
     version: int = 1
 
