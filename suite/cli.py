@@ -93,17 +93,41 @@ def data_show_command(
     console.print(describe(get_task(task), data_dir))
 
 
-@app.command("models")
+models_app = typer.Typer(help="List model cards, or fetch a published model's weights (`suite models fetch NAME`).",
+                         invoke_without_command=True)
+app.add_typer(models_app, name="models")
+
+
+def _weights_status(spec) -> str:
+    """Where a card's weights are and whether they are on this machine (no network)."""
+    if spec.weights.is_hub:
+        from suite.models.hub import find_snapshot
+
+        found = find_snapshot(spec.weights)
+        where = f"{spec.weights.hub_id}@{spec.weights.revision}"
+        return f"{where}\n[green]present[/green] {found}" if found else f"{where}\n[yellow]missing[/yellow] (suite models fetch {spec.name})"
+    if spec.weights.is_random:
+        return "none (random init)"
+    present = (Path(spec.weights.local) / spec.weights.file).is_file()
+    return f"{spec.weights.local}\n" + ("[green]present[/green]" if present else "[yellow]missing[/yellow] (suite pretrain)")
+
+
+@models_app.callback()
 def models_command(
+    ctx: typer.Context,
     families: Annotated[bool, typer.Option("--families", help="Also list the registered backbone families.")] = False,
 ) -> None:
-    """List model cards: family, pooling, head, parameters of each size (built on the meta device), weights."""
+    """List model cards: family, tokenizer, max input, pooling / head, parameters of each size (built on the meta
+    device), where the weights are and whether they are present locally."""
+    if ctx.invoked_subcommand is not None:
+        return
     import torch
 
     from suite.models import FAMILIES, all_models, build_backbone
 
     table = Table(title="models")
-    for column in ("name", "family", "pooling / head", "parameters by size (backbone)", "weights", "description"):
+    for column in ("name", "family", "tokenizer / max input", "pooling / head", "parameters by size (backbone)",
+                   "weights", "description"):
         table.add_column(column)
     paper_lines = []
     for spec in all_models().values():
@@ -116,13 +140,29 @@ def models_command(
                 paper_lines.append(f"{spec.name} ({size}): {backbone.authors_parameter_count():,} parameters counted "
                                    f"like the authors (+ Linear({backbone.width}→5) head)"
                                    + (f"; card says {spec.n_parameters:,}" if spec.n_parameters else ""))
-        table.add_row(spec.name, spec.family, f"{spec.pooling} / {spec.head}", "\n".join(counts),
-                      spec.weights.local, spec.description)
+        max_input = spec.max_length or (f"{spec.params['max_len']} bp" if spec.params.get("max_len") else "task length")
+        table.add_row(spec.name, spec.family, f"{spec.tokenizer}\n{max_input}", f"{spec.pooling} / {spec.head}",
+                      "\n".join(counts), _weights_status(spec), spec.description)
     console.print(table)
     for line in paper_lines:
         console.print(line)
     if families:
         console.print("families: " + ", ".join(FAMILIES.names()))
+
+
+@models_app.command("fetch")
+def models_fetch_command(
+    name: Annotated[str, typer.Argument(help="A model card with a hub id (see `suite models`), e.g. dnabert6.")],
+    to: Annotated[Optional[Path], typer.Option("--to", help="Download into this folder (then use --set weights=DIR or SUITE_MODELS_DIR) instead of the Hugging Face cache.")] = None,
+) -> None:
+    """Download a published model's snapshot (config, tokenizer files, one weights format) from the Hugging Face hub.
+
+    The only command that goes online for weights; runs afterwards find the snapshot offline."""
+    from suite.models.hub import fetch
+
+    folder = fetch(name, to)
+    console.print(f"{name}: snapshot in {folder}; pin the card's weights.revision to {folder.name if to is None else 'the commit you fetched'}",
+                  highlight=False, soft_wrap=True)
 
 
 @app.command("run")
