@@ -257,6 +257,9 @@ def sweep_command(
     space: Annotated[Optional[Path], typer.Option(help="Search-space YAML replacing sweeps/<family>.yaml.")] = None,
     timeout: Annotated[Optional[float], typer.Option(help="Stop starting trials after this many seconds (per worker).")] = None,
     workers: Annotated[int, typer.Option(help="Parallel Optuna worker processes on the shared storage.")] = 1,
+    address: Annotated[Optional[str], typer.Option(help="Run the workers as Ray tasks on this cluster ('auto' or host:port); needs a database storage.")] = None,
+    cpus_per_worker: Annotated[float, typer.Option(help="CPUs per worker on the cluster.")] = 1.0,
+    gpus_per_worker: Annotated[float, typer.Option(help="GPUs per worker on the cluster (fractions allowed).")] = 0.0,
     profile: Annotated[str, typer.Option(help="quick or paper (model size, weights, caps).")] = "quick",
     set_: Annotated[Optional[list[str]], typer.Option("--set", help="Fixed settings, not searched (e.g. --set epochs=2).")] = None,
     data_dir: DataDir = None,
@@ -279,6 +282,7 @@ def sweep_command(
         model=model.strip().lower().replace("-", "_"), task=task, trials=trials, cv=cv, study=study,
         storage=storage, space=str(space) if space else None, timeout=timeout, workers=workers, profile=profile,
         sets=parse_sets(set_ or []), data_dir=str(data_dir) if data_dir else None, tracking_uri=tracking_uri,
+        address=address, cpus_per_worker=cpus_per_worker, gpus_per_worker=gpus_per_worker,
     )
     summary = sweeps.run_sweep(request)
     counts = summary["counts"]
@@ -289,6 +293,20 @@ def sweep_command(
                       + ", ".join(f"{k}={v}" for k, v in summary["best_params"].items()), highlight=False)
     if apply:
         console.print(f"applied: {sweeps.apply_best(request, summary)} (used by `suite run` for this model x task)")
+
+
+@app.command("server")
+def server_command(
+    backend_store_uri: Annotated[str, typer.Option(help="Database of the runs, e.g. postgresql://user:password@host:5432/mlflow.")],
+    artifacts: Annotated[Path, typer.Option(help="Folder the server stores artifacts in (served to clients over HTTP).")] = Path("runs/server-artifacts"),
+    host: Annotated[str, typer.Option(help="Interface to bind; 127.0.0.1 unless workers on other machines must reach it.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 5000,
+    workers: Annotated[int, typer.Option(help="Server worker processes.")] = 2,
+) -> None:
+    """Start an MLflow tracking server on a real database (runs then use --tracking-uri http://HOST:PORT)."""
+    from suite.server import serve
+
+    raise typer.Exit(serve(backend_store_uri, str(artifacts), host, port, workers))
 
 
 @app.command("report")
@@ -341,6 +359,9 @@ def ui_command(
 
 
 def main() -> None:
+    from suite.server import retry_defaults
+
+    retry_defaults()  # MLflow client calls back off and retry while a tracking server restarts
     try:
         app()
     except SuiteError as exc:

@@ -135,3 +135,20 @@ def run_in_process(trials: list[TrialSpec], tracker: RunTracker, progress: Progr
         outcomes[spec.key] = result
         progress.trial_ended(spec.key, ok=True)
     return outcomes
+
+
+def run_remote(function, args: tuple, copies: int, *, cpus: float, gpus: float, address: str | None,
+               env: dict | None = None) -> None:
+    """Run `copies` copies of function(*args) as Ray tasks (e.g. Optuna workers of `suite sweep --address`);
+    `env` reaches the workers' environment (the nodes were started without this shell's variables)."""
+    import ray
+
+    started_here = not ray.is_initialized()
+    if started_here:
+        ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+    try:
+        task = ray.remote(num_cpus=cpus, num_gpus=gpus)(function).options(runtime_env={"env_vars": env or {}})
+        ray.get([task.remote(*args) for _ in range(copies)])
+    finally:
+        if started_here:
+            ray.shutdown()

@@ -7,7 +7,9 @@
   cluster) is the single source of truth. The same `--study` resumes: trials run until the study holds the
   requested number of finished (complete or pruned) trials. A trial that raises is recorded as FAIL and the
   study goes on; a worker killed mid-trial leaves a trial whose heartbeat stops, marked FAIL on the next start.
-- Parallelism: `--workers N` runs N Optuna worker processes against the shared storage.
+- Parallelism: `--workers N` runs N Optuna worker processes against the shared storage, on this machine or, with
+  `--address`, as Ray tasks on a cluster (then the storage must be a database every node reaches, e.g.
+  PostgreSQL).
 - MLflow: after the study, the driver writes one parent run for the study and one nested run per Optuna trial
   (params, per-fold validation metrics, state, trial number; idempotent on resume) and the best trial's values.
 - `--apply` writes runs/applied/<model>__<task>.yaml; `suite run` uses it as its fourth configuration layer and
@@ -29,6 +31,7 @@ from suite.errors import SuiteError
 from suite.sweeps.space import SweepSpec, load_space, suggest
 
 FINISHED_STATES = ("COMPLETE", "PRUNED")
+MAX_CONSECUTIVE_FAILURES = 5
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,9 @@ class SweepRequest:
     tracking_uri: str | None = None
     experiment: str = "dna-suite-sweeps"
     applied_dir: str = "runs/applied"
+    address: str | None = None  # run the workers as Ray tasks on this cluster ("auto" or host:port)
+    cpus_per_worker: float = 1.0
+    gpus_per_worker: float = 0.0
 
     @property
     def study_name(self) -> str:
@@ -155,8 +161,21 @@ def _work(request_dict: dict, folds: int, threads: int) -> None:
     study = open_study(request, spec)
     study.optimize(
         objective(request, space, folds, threads), timeout=request.timeout, catch=(Exception,),
-        callbacks=[MaxTrialsCallback(request.trials, states=(TrialState.COMPLETE, TrialState.PRUNED))],
+        callbacks=[MaxTrialsCallback(request.trials, states=(TrialState.COMPLETE, TrialState.PRUNED)),
+                   stop_after_failures(MAX_CONSECUTIVE_FAILURES)],
     )
+
+
+def stop_after_failures(limit: int):
+    """A failing configuration is recorded and the study goes on, but `limit` failures in a row mean something
+    is broken for every configuration (data, environment): stop instead of failing forever."""
+
+    def check(study, trial) -> None:
+        recent = [t for t in study.get_trials(deepcopy=False) if t.state.name != "RUNNING"][-limit:]
+        if len(recent) == limit and all(t.state.name == "FAIL" for t in recent):
+            study.stop()
+
+    return check
 
 
 def finished(study) -> int:
@@ -176,7 +195,13 @@ def run_sweep(request: SweepRequest) -> dict:
     optuna.storages.fail_stale_trials(study)  # trials of a worker that died are FAIL, not RUNNING forever
     if finished(study) < request.trials:
         threads = max(1, (os.cpu_count() or 1) // request.workers)
-        if request.workers == 1:
+        if request.address:  # Optuna workers as Ray tasks; the storage must be a database they all reach
+            from suite.runs.fanout import run_remote
+
+            env = {k: v for k, v in os.environ.items() if k.startswith(("SUITE_", "MLFLOW_"))}
+            run_remote(_work, (asdict(request), folds, max(1, int(request.cpus_per_worker))), request.workers,
+                       cpus=request.cpus_per_worker, gpus=request.gpus_per_worker, address=request.address, env=env)
+        elif request.workers == 1:
             _work(asdict(request), folds, threads)
         else:
             context = multiprocessing.get_context("spawn")

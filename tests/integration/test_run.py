@@ -100,8 +100,24 @@ def test_same_command_again_runs_nothing_and_duplicates_nothing(grid, workdir):
     assert {p.info.run_id: p.data.metrics["test/mcc_mean"] for p in runs_of(client, "grid", kind="parent")} == aggregates
 
 
-def _ray_trial_workers() -> list[int]:
-    """Ray's trial worker processes (process title `ray::ImplicitFunc…`), found through /proc."""
+def _parent(pid: int) -> int:
+    try:
+        return int((Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _descends_from(pid: int, ancestor: int) -> bool:
+    while pid > 1:
+        if pid == ancestor:
+            return True
+        pid = _parent(pid)
+    return False
+
+
+def _ray_trial_workers(ancestor: int) -> list[int]:
+    """Ray's trial worker processes (process title `ray::ImplicitFunc…`) started under `ancestor` (so another
+    Ray on the same machine is never touched), found through /proc."""
     pids = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -110,7 +126,7 @@ def _ray_trial_workers() -> list[int]:
                     pids.append(int(entry.name))
             except OSError:
                 continue
-    return pids
+    return [pid for pid in pids if _descends_from(pid, ancestor)]
 
 
 def test_a_killed_trial_process_is_retried_and_finishes_exactly_once(workdir):
@@ -127,7 +143,7 @@ def test_a_killed_trial_process_is_retried_and_finishes_exactly_once(workdir):
             running = [r for r in runs_of(client, "killed") if r.info.status == "RUNNING"]
         except Exception:  # the experiment may not exist yet
             continue
-        workers = _ray_trial_workers()
+        workers = _ray_trial_workers(proc.pid)
         if running and workers:
             time.sleep(1.0)  # let the trial get into training
             os.kill(workers[0], signal.SIGKILL)

@@ -111,3 +111,13 @@ def test_suite_run_picks_up_applied_parameters(data_env, tmp_path):
     overridden = expand(RunRequest(models=("cnn",), tasks="tf_mouse_2", seeds=(0,), applied_dir=str(applied),
                                    sets={"lr": 0.1})).trials[0]
     assert overridden.hparams["lr"] == 0.1  # --set still wins over the applied sweep
+
+
+def test_a_study_whose_every_trial_fails_stops_instead_of_looping(data_env, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    space = tmp_path / "space.yaml"
+    space.write_text(yaml.safe_dump({"description": "always fails", "space": {"batch_size": {"choice": [0]}}}))
+    summary = run_sweep(SweepRequest(model="kmer_lr", task="tf_mouse_2", cv=2, space=str(space), sets=FAST,
+                                     trials=3, storage=f"sqlite:///{tmp_path}/optuna.db",
+                                     tracking_uri=f"sqlite:///{tmp_path}/mlflow.db"))
+    assert summary["counts"]["FAIL"] == 5 and summary["counts"]["COMPLETE"] == 0 and summary["best_value"] is None

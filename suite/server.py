@@ -1,0 +1,53 @@
+"""`suite server`: an MLflow tracking server for a cluster, on a real database.
+
+    suite server --backend-store-uri postgresql://mlflow:…@db-host:5432/mlflow --artifacts /shared/mlflow-artifacts
+
+starts `mlflow server` bound to 127.0.0.1 (unless --host says otherwise) with the given backend store and
+artifact folder (served through the server, so workers and the driver need no direct access to it).
+The suite's runs then log with `--tracking-uri http://HOST:PORT`. Client calls retry with exponential backoff
+while the server is unreachable (MLflow's HTTP client: MLFLOW_HTTP_REQUEST_MAX_RETRIES, default set here to 8
+tries, backoff factor 2, i.e. about 8 minutes), so a restarted server loses nothing; a run key that finished is
+never run twice.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from suite.errors import SuiteError
+
+RETRY_DEFAULTS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "8", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "2",
+                  "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER": "1"}
+
+
+def retry_defaults() -> None:
+    """Backoff for every MLflow client call of this process (an explicit environment setting wins)."""
+    for key, value in RETRY_DEFAULTS.items():
+        os.environ.setdefault(key, value)
+
+
+def server_command(backend_store_uri: str, artifacts: str, host: str = "127.0.0.1", port: int = 5000,
+                   workers: int = 2) -> list[str]:
+    if not backend_store_uri.startswith(("postgresql", "mysql", "sqlite", "mssql")):
+        raise SuiteError(f"backend store '{backend_store_uri}' is not a database URL",
+                         "use postgresql://user:password@host:5432/mlflow (or sqlite:///path for one machine)")
+    if backend_store_uri.startswith("postgresql"):
+        try:
+            import psycopg  # noqa: F401  (the driver SQLAlchemy 2 uses for postgresql://)
+        except ImportError as exc:
+            raise SuiteError("PostgreSQL needs the psycopg driver", "pip install 'dna-suite[cluster]'") from exc
+    Path(artifacts).mkdir(parents=True, exist_ok=True)
+    mlflow = shutil.which("mlflow") or str(Path(sys.executable).parent / "mlflow")
+    return [mlflow, "server", "--backend-store-uri", backend_store_uri, "--artifacts-destination",
+            str(Path(artifacts).resolve()), "--serve-artifacts", "--host", host, "--port", str(port),
+            "--workers", str(workers)]
+
+
+def serve(backend_store_uri: str, artifacts: str, host: str = "127.0.0.1", port: int = 5000,
+          workers: int = 2) -> int:
+    """Run the tracking server in the foreground (Ctrl-C stops it); returns its exit code."""
+    return subprocess.run(server_command(backend_store_uri, artifacts, host, port, workers), check=False).returncode
