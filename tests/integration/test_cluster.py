@@ -73,11 +73,8 @@ def postgres():
     shutil.rmtree(root, ignore_errors=True)
 
 
-@pytest.fixture(scope="module")
-def tracking_server(postgres, tmp_path_factory):
-    port = _free_port()
-    artifacts = tmp_path_factory.mktemp("artifacts")
-    proc = subprocess.Popen([sys.executable, "-m", "suite", "server", "--backend-store-uri", f"{postgres}/mlflow",
+def _start_server(backend: str, artifacts: Path, port: int) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-m", "suite", "server", "--backend-store-uri", backend,
                              "--artifacts", str(artifacts), "--port", str(port), "--workers", "1"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
@@ -89,9 +86,21 @@ def tracking_server(postgres, tmp_path_factory):
             return False
 
     _wait(healthy, 120, "the MLflow server")
-    yield url
-    os.killpg(proc.pid, signal.SIGTERM)
-    proc.wait(timeout=30)
+    return proc
+
+
+def _stop_server(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def tracking_server(postgres, tmp_path_factory):
+    port = _free_port()
+    proc = _start_server(f"{postgres}/mlflow", tmp_path_factory.mktemp("artifacts"), port)
+    yield f"http://127.0.0.1:{port}"
+    _stop_server(proc)
 
 
 @pytest.fixture(scope="module")
@@ -156,3 +165,31 @@ def test_sweep_workers_on_the_cluster_share_postgres_optuna_storage(postgres, tr
     assert out.returncode == 0, out.stdout + out.stderr
     study = optuna.load_study(study_name="kmer_lr__tf_mouse_2", storage=f"{postgres}/optuna")
     assert sum(t.state.name in ("COMPLETE", "PRUNED") for t in study.trials) >= 2
+
+
+def test_grid_goes_on_when_the_tracking_server_restarts(postgres, ray_cluster, shared_data, tmp_path):
+    """The server is stopped while trials run and started again a few seconds later: the driver's MLflow calls
+    back off and retry, the grid finishes, and every trial has exactly one finished run."""
+    psql = _pg_bin("psql")
+    host, port_db = postgres.rsplit("@", 1)[1].split(":")
+    subprocess.run([psql, "-h", host, "-p", port_db, "-U", "suite", "-d", "postgres", "-c", "CREATE DATABASE restart"],
+                   check=True, capture_output=True)
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = _start_server(f"{postgres}/restart", tmp_path / "artifacts", port)
+    args = [sys.executable, "-m", "suite", "run", "--models", "cnn", "--tasks", "tf_mouse_2", "--seeds", "2",
+            "--set", "epochs=3", "--set", "max_train_rows=800", "--address", ray_cluster.address,
+            "--tracking-uri", url, "--experiment", "restart", "--quiet"]
+    env = {**os.environ, "SUITE_DATA_DIR": str(shared_data), "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1"}
+    proc = subprocess.Popen(args, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        _wait(lambda: any(r.info.status == "RUNNING" for r in _trials(url, "restart")), 300, "a running trial")
+        _stop_server(server)
+        time.sleep(5)
+        server = _start_server(f"{postgres}/restart", tmp_path / "artifacts", port)
+        output, _ = proc.communicate(timeout=600)
+        assert proc.returncode == 0, output
+        finished = [r.data.tags["suite.run_key"] for r in _trials(url, "restart") if r.info.status == "FINISHED"]
+        assert len(finished) == 2 and len(set(finished)) == 2
+    finally:
+        _stop_server(server)
