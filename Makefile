@@ -27,3 +27,4 @@ bench: setup
 	$(VENV)/bin/python benchmarks/bench_data.py
 	$(VENV)/bin/python benchmarks/bench_harness.py
 	$(VENV)/bin/python benchmarks/bench_backbones.py
+	$(VENV)/bin/python benchmarks/bench_wrappers.py
