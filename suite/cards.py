@@ -127,3 +127,16 @@ def _convert(hint: Any, value: Any, where: str) -> Any:
 def check_name(name: str, source: str) -> None:
     if not NAME_RE.match(name):
         raise CardError(f"{source}: name '{name}' must be lowercase letters, digits and '_'", "rename it")
+
+
+def load_cards(kind: str, cls: type[T], check) -> dict[str, T]:
+    """Every listable card of one kind, built into `cls` and checked by `check(spec, path)`, by name, in path
+    order; two cards of one name are an error."""
+    specs: dict[str, T] = {}
+    for path in iter_cards(kind):
+        spec = build(cls, resolve(path), str(path))
+        check(spec, path)
+        if spec.name in specs:
+            raise CardError(f"{kind[:-1]} '{spec.name}' is defined twice ({path})", "rename one of the cards")
+        specs[spec.name] = spec
+    return specs

@@ -21,7 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from suite.cards import build, check_name, iter_cards, resolve
+from suite.cards import check_name, load_cards
 from suite.errors import CardError, SuiteError, UnknownName
 from suite.models.spec import MATCHES, ModelSpec, WeightsSpec
 from suite.registry import Registry
@@ -45,14 +45,7 @@ def family_names() -> list[str]:
 @cache
 def all_models() -> dict[str, ModelSpec]:
     """Every model card, by name, in file order."""
-    models: dict[str, ModelSpec] = {}
-    for path in iter_cards("models"):
-        spec = build(ModelSpec, resolve(path), str(path))
-        _check(spec, path)
-        if spec.name in models:
-            raise CardError(f"model '{spec.name}' is defined twice ({path})", "rename one of the cards")
-        models[spec.name] = spec
-    return models
+    return load_cards("models", ModelSpec, _check)
 
 
 def _check(spec: ModelSpec, path: Path) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import cache
 
-from suite.cards import build, check_name, iter_cards, resolve
+from suite.cards import check_name, load_cards
 from suite.errors import CardError, UnknownName
 from suite.tasks.spec import LENGTH_POLICIES, TaskSpec
 
@@ -19,13 +19,7 @@ METRICS = ("accuracy", "mcc", "macro_f1")
 @cache
 def all_tasks() -> dict[str, TaskSpec]:
     """Every task card, by name, in card order (benchmark folder, then file name)."""
-    tasks: dict[str, TaskSpec] = {}
-    for path in iter_cards("tasks"):
-        spec = build(TaskSpec, resolve(path), str(path))
-        _check(spec, path)
-        if spec.name in tasks:
-            raise CardError(f"task '{spec.name}' is defined twice ({path})", "rename one of the cards")
-        tasks[spec.name] = spec
+    tasks = load_cards("tasks", TaskSpec, _check)
     clash = set(tasks) & set(_groups_of(tasks.values()))
     if clash:
         raise CardError(f"names used both as task and group: {sorted(clash)}", "rename the group or the task")
