@@ -1,7 +1,7 @@
 """Shared plumbing for wrapped published models (DNABERT, Nucleotide Transformer, …), written once (style §6.5).
 
 A wrapped model sees the suite's input, one-hot (B, L, 5) over A, C, G, T, N with zero rows at padding, and:
-1. turns it back into nucleotide strings (`decode`: argmax over the channels, N where the N channel is set, each
+1. turns it back into nucleotide strings (`decode`: N where the N channel is set, else argmax over A, C, G, T, each
    string cut at its true length), because the published tokenizers work on text;
 2. tokenizes them with the model's own tokenizer into *windows* of at most the model's token limit
    (`windows`: longer inputs become several windows, each with the model's special tokens);
@@ -16,20 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-import numpy as np
 import torch
 from torch import Tensor, nn
 
 from suite.errors import SuiteError
+from suite.models.families._nucleotides import strings
 
-LETTERS = np.frombuffer(b"ACGTN", dtype=np.uint8)
-
-
-def decode(x: Tensor, lengths: Tensor) -> list[str]:
-    """One-hot (B, L, 5) → uppercase strings over A, C, G, T, N, each cut at its length."""
-    codes = x.argmax(-1).cpu().numpy()  # 0..4 = A, C, G, T, N; padding rows are all-zero but cut below
-    text = LETTERS[codes]
-    return [text[i, : int(n)].tobytes().decode("ascii") for i, n in enumerate(lengths.tolist())]
+# one-hot back to nucleotide strings: one implementation for every wrapper (N wins where its channel is set)
+decode = strings
 
 
 def windows(token_lists: Sequence[list[int]], body: int, wrap: Callable[[list[int]], list[int]]
