@@ -25,8 +25,9 @@ import torch
 from suite.data.encode import ONE_HOT
 from suite.data.fasta import sample_windows
 from suite.errors import SuiteError
-from suite.pretrain.augment import AugmentSpec
+from suite.pretrain.augment import AugmentSpec, apply_view
 from suite.pretrain.checkpoint import export, latest_checkpoint, load_checkpoint, save_checkpoint
+from suite.pretrain.dissimilarity import view_dissimilarity
 from suite.pretrain.findna import FinDNAPretrainer, FinDNASpec
 from suite.train.schedules import cosine, cosine_with_warmup
 
@@ -168,6 +169,15 @@ def pretrain(config: PretrainConfig, fasta: str | Path, out: str | Path = "runs/
         writer = RunWriter(tracking_uri, EXPERIMENT, run_dir.name, run_id=run_id)
         run_id = writer.start(params=config.to_dict(), tags={"suite.kind": "pretrain", "suite.model": config.model,
                                                              "suite.profile": config.profile})
+
+    if writer is not None and step == 0:
+        # Eq. 10's view dissimilarity (and the released code's variant) on a fixed seeded sample of the corpus
+        rows = np.random.default_rng((config.seed, 10)).permutation(config.n_windows)[: config.batch_size]
+        sample = one_hot[codes[torch.from_numpy(rows).to(device)].long()]
+        views = torch.Generator().manual_seed(config.seed * 1_000_003 + 10)
+        u = apply_view(sample, pretrainer.student_view, views, pretrainer.spec.augment).x
+        v = apply_view(sample, pretrainer.teacher_view, views, pretrainer.spec.augment).x
+        writer.log(0, view_dissimilarity(u, v))
 
     def snapshot_state() -> dict:
         return {"config": config.to_dict(), "total_steps": total, "run_id": run_id}

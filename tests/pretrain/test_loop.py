@@ -91,6 +91,10 @@ def test_quick_pretraining_learns_and_registers(tmp_path, cohn_fasta):
     for key in ("train/mnm_loss", "train/cl_loss", "train/loss", "train/lr", "train/teacher_momentum",
                 "train/teacher_entropy", "train/center_norm"):
         assert len(metric_history(uri, result.run_id, key)) == 300, key
+    # the two views' dissimilarity (Eq. 10, and the released code's row-averaged variant), once, at step 0
+    (step, kl_sum), = metric_history(uri, result.run_id, "views/kl_eq10_sum")
+    (_, kl_mean), = metric_history(uri, result.run_id, "views/kl_code_row_mean")
+    assert step == 0 and kl_sum > kl_mean > 0
     from mlflow.tracking import MlflowClient
 
     run = MlflowClient(tracking_uri=uri).get_run(result.run_id)
