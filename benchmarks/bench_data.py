@@ -64,7 +64,7 @@ def main() -> None:
             _ = int(data.seqs.codes[-1])  # touch the memory map
         warm = time.perf_counter() - start
 
-    print(f"| measure | value |\n|---|---|")
+    print("| measure | value |\n|---|---|")
     print(f"| encoder alone (20k x 400 bp, in memory) | {encode_rate / 1e6:.0f} M bases/s |")
     print(f"| {task.name} size | {sum(sizes.values()):,} sequences, {total_bases / 1e6:.1f} M bases |")
     print(f"| cold load: read csv.gz + encode + write cache | {cold:.2f} s ({total_bases / cold / 1e6:.1f} M bases/s end to end) |")

@@ -19,6 +19,10 @@ data_app = typer.Typer(help="Check and inspect the benchmark data on disk.", no_
 app.add_typer(data_app, name="data")
 console = Console()
 
+TrackingUri = Annotated[
+    Optional[str],
+    typer.Option("--tracking-uri", help="MLflow store (default: MLFLOW_TRACKING_URI, else sqlite ./runs/mlflow.db)."),
+]
 DataDir = Annotated[
     Optional[Path],
     typer.Option("--data-dir", help="Folder holding the data (before SUITE_DATA_DIR and the upstream caches)."),
@@ -178,7 +182,7 @@ def run_command(
     data_dir: DataDir = None,
     drop_duplicates: Annotated[bool, typer.Option("--drop-duplicates", help="Drop training sequences that also occur in dev/test (leakage; `suite data verify` counts them). Recorded on the runs.")] = False,
     experiment: Annotated[str, typer.Option(help="MLflow experiment name.")] = "dna-suite",
-    tracking_uri: Annotated[Optional[str], typer.Option(help="MLflow store (default: MLFLOW_TRACKING_URI, else sqlite ./runs/mlflow.db).")] = None,
+    tracking_uri: TrackingUri = None,
     cpus_per_trial: Annotated[float, typer.Option(help="CPUs per trial (also its torch threads).")] = 1.0,
     gpus_per_trial: Annotated[float, typer.Option(help="GPUs per trial; fractions share a GPU (e.g. 0.5).")] = 0.0,
     max_concurrent: Annotated[Optional[int], typer.Option(help="At most this many trials at once (default: as resources allow).")] = None,
@@ -229,7 +233,7 @@ def pretrain_command(
     profile: Annotated[str, typer.Option(help="quick: small backbone, 256-bp windows, a few hundred CPU steps; paper: 100k × 1000 bp, batch 64, 50 epochs.")] = "quick",
     steps: Annotated[Optional[int], typer.Option(help="Total optimiser steps (overrides the profile's epochs; the schedules span them).")] = None,
     out: Annotated[Path, typer.Option("--out", help="Checkpoint root; the run goes to OUT/<model>-<profile> and is registered in OUT/index.json.")] = Path("runs/checkpoints"),
-    tracking_uri: Annotated[Optional[str], typer.Option(help="MLflow store (default: MLFLOW_TRACKING_URI, else sqlite ./runs/mlflow.db).")] = None,
+    tracking_uri: TrackingUri = None,
 ) -> None:
     """Pretrain a backbone by self-distillation (paper §3) and export the teacher for the model cards.
 
@@ -263,7 +267,7 @@ def sweep_command(
     profile: Annotated[str, typer.Option(help="quick or paper (model size, weights, caps).")] = "quick",
     set_: Annotated[Optional[list[str]], typer.Option("--set", help="Fixed settings, not searched (e.g. --set epochs=2).")] = None,
     data_dir: DataDir = None,
-    tracking_uri: Annotated[Optional[str], typer.Option(help="MLflow store (default: MLFLOW_TRACKING_URI, else sqlite ./runs/mlflow.db).")] = None,
+    tracking_uri: TrackingUri = None,
     apply: Annotated[bool, typer.Option("--apply", help="Make the best parameters the ones `suite run` uses for this model x task.")] = False,
     dashboard: Annotated[bool, typer.Option("--dashboard", help="Open optuna-dashboard on the storage (127.0.0.1) instead of running.")] = False,
     port: Annotated[int, typer.Option(help="Port of --dashboard.")] = 8080,
@@ -312,7 +316,7 @@ def server_command(
 @app.command("report")
 def report_command(
     experiment: Annotated[str, typer.Option(help="MLflow experiment holding the runs.")] = "dna-suite",
-    tracking_uri: Annotated[Optional[str], typer.Option(help="MLflow store (default: MLFLOW_TRACKING_URI, else sqlite ./runs/mlflow.db).")] = None,
+    tracking_uri: TrackingUri = None,
     tasks: Annotated[Optional[str], typer.Option("--tasks", help="Only these tasks or groups, comma-separated (default: every task with runs).")] = None,
     models: Annotated[Optional[str], typer.Option("--models", help="Only these model cards, comma-separated (published rows are always shown).")] = None,
     format_: Annotated[str, typer.Option("--format", help="Any of md,tex,html,csv, comma-separated.")] = "md,tex,html,csv",
@@ -350,7 +354,7 @@ def report_command(
 @app.command("ui")
 def ui_command(
     port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1.")] = 5000,
-    tracking_uri: Annotated[Optional[str], typer.Option(help="MLflow store (default: MLFLOW_TRACKING_URI, else sqlite ./runs/mlflow.db).")] = None,
+    tracking_uri: TrackingUri = None,
 ) -> None:
     """The MLflow UI on 127.0.0.1 for the suite's store; sort parent runs by test/primary_mean for the leaderboard."""
     from suite.reports.ui import serve

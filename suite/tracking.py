@@ -74,6 +74,17 @@ def experiment_id(mlflow_client, name: str) -> str:
     return mlflow_client.create_experiment(name, artifact_location=location)
 
 
+def search_all(mlflow_client, experiment_id: str, filter_string: str) -> list:
+    """Every run of an experiment matching `filter_string`, following MLflow's pages (1,000 runs each)."""
+    runs, token = [], None
+    while True:
+        page = mlflow_client.search_runs([experiment_id], filter_string, max_results=1000, page_token=token)
+        runs.extend(page)
+        token = page.token
+        if not token:
+            return runs
+
+
 def log_params(mlflow_client, run_id: str, params: dict) -> None:
     """Nested params flattened to dotted keys, written 100 at a time (MLflow's batch limit)."""
     from mlflow.entities import Param

@@ -150,7 +150,7 @@ def read_weights(weights: WeightsSpec) -> dict:
     if not path.is_file():
         raise SuiteError(
             f"pretrained weights not found: {path}",
-            f"run `suite pretrain` to write them, or set `weights: {{local: none}}` in the card for random init",
+            "run `suite pretrain` to write them, or set `weights: {local: none}` in the card for random init",
         )
     if path.suffix == ".safetensors":
         from safetensors.torch import load_file

@@ -34,16 +34,6 @@ class Collected:
     parents: dict[str, str] = field(default_factory=dict)  # suite.parent_key → parent run id
 
 
-def _search(client, experiment_id: str, filter_string: str) -> list:
-    runs, token = [], None
-    while True:
-        page = client.search_runs([experiment_id], filter_string, max_results=1000, page_token=token)
-        runs.extend(page)
-        token = page.token
-        if not token:
-            return runs
-
-
 def collect(experiment: str = "dna-suite", tracking_uri: str | None = None) -> Collected:
     """Every FINISHED trial run of `experiment` as a tidy frame (empty frame, same columns, when none)."""
     client = tracking.client(tracking_uri)
@@ -54,7 +44,7 @@ def collect(experiment: str = "dna-suite", tracking_uri: str | None = None) -> C
                          f"pass --experiment (known: {', '.join(names) or 'none'}) or --tracking-uri, "
                          "or run `suite run` first")
     rows = []
-    for run in _search(client, found.experiment_id, f"tags.`{KIND}` = 'trial' AND attributes.status = 'FINISHED'"):
+    for run in tracking.search_all(client, found.experiment_id, f"tags.`{KIND}` = 'trial' AND attributes.status = 'FINISHED'"):
         tags = run.data.tags
         row = {"run_id": run.info.run_id, "start_time": run.info.start_time,
                **{name: tags.get(f"suite.{name}", "") for name in TAGS}}
@@ -68,7 +58,7 @@ def collect(experiment: str = "dna-suite", tracking_uri: str | None = None) -> C
                  .sort_values(["model", "task", "mode", "seed", "fold"], kind="stable")
                  .reset_index(drop=True))
     parents = {run.data.tags.get("suite.parent_key", ""): run.info.run_id
-               for run in _search(client, found.experiment_id, f"tags.`{KIND}` = 'parent'")}
+               for run in tracking.search_all(client, found.experiment_id, f"tags.`{KIND}` = 'parent'")}
     return Collected(frame, client.tracking_uri, experiment, found.experiment_id, parents)
 
 

@@ -11,7 +11,6 @@ Nothing after planning reads cards, files or environment variables: a TrialSpec 
 from __future__ import annotations
 
 import dataclasses
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 

@@ -53,13 +53,7 @@ class RunTracker:
 
     # ---- queries ---------------------------------------------------------------------------------------------
     def _search(self, filter_string: str) -> list:
-        runs, token = [], None
-        while True:
-            page = self.client.search_runs([self.experiment_id], filter_string, max_results=1000, page_token=token)
-            runs.extend(page)
-            token = page.token
-            if not token:
-                return runs
+        return tracking.search_all(self.client, self.experiment_id, filter_string)
 
     def finished_keys(self) -> set[str]:
         runs = self._search(f"tags.`{KIND}` = 'trial' AND attributes.status = 'FINISHED'")

@@ -152,7 +152,6 @@ def objective(request: SweepRequest, space: dict, folds: int, threads: int):
 
 def _work(request_dict: dict, folds: int, threads: int) -> None:
     """One worker: optimise until the study holds `trials` finished trials (or the timeout)."""
-    import optuna
     from optuna.study import MaxTrialsCallback
     from optuna.trial import TrialState
 

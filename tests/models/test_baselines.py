@@ -1,7 +1,6 @@
 """The two baselines: the genomic-benchmarks CNN architecture and k-mer logistic regression."""
 
 import numpy as np
-import pytest
 import torch
 
 from suite.data.batching import collate

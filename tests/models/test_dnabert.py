@@ -3,19 +3,15 @@ parity with transformers' own BertModel on it, sliding windows, fine-tune and pr
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pytest
 import torch
 
-from suite.cards import build
 from suite.data.batching import collate
 from suite.models import build_backbone, build_model, get_model_spec
 from suite.models.families.dnabert import KmerTokenizer, published_vocab
 from suite.models.spec import ModelSpec
-from suite.runs.plan import resolve_weights
-from tests.models.helpers import random_batch
+from tests.models.helpers import card_with_weights, random_batch
 from tests.models.tiny_snapshots import dnabert_snapshot
 
 VOCAB = {t: i for i, t in enumerate(published_vocab(6))}
@@ -39,9 +35,9 @@ def test_tokenizer_overlapping_kmers_with_n_as_unk():
 
 def _card_with(weights_dir) -> ModelSpec:
     """The dnabert6 card resolved exactly as `suite run --set weights=DIR` resolves it."""
-    model, sha = resolve_weights(dataclasses.asdict(get_model_spec("dnabert6")), str(weights_dir))
-    assert sha and model["weights"]["local"] == str(weights_dir.resolve())
-    return build(ModelSpec, model, "test")
+    spec, sha = card_with_weights("dnabert6", weights_dir)
+    assert sha and spec.weights.local == str(weights_dir.resolve())
+    return spec
 
 
 @pytest.fixture(scope="module")

@@ -3,23 +3,20 @@ card's code path (golden check), fine-tune and probe steps on real tf_mouse_2 se
 
 from __future__ import annotations
 
-import dataclasses
 import math
 
 import numpy as np
 import pytest
 import torch
 
-from suite.cards import build
 from suite.data.batching import collate
 from suite.data.cache import load_split
 from suite.errors import SuiteError
 from suite.models import build_model, get_model_spec
 from suite.models.families import dnabert2
 from suite.models.renames import to_published
-from suite.models.spec import ModelSpec
-from suite.runs.plan import resolve_weights
 from suite.tasks import get_task
+from tests.models.helpers import card_with_weights
 from tests.models.published_checkpoints import published, write_dnabert2
 
 
@@ -71,9 +68,8 @@ def snapshot(tmp_path_factory, shared_data):
 
 def load_like_a_run(folder, n_classes=2):
     """Card + `--set weights=PATH`, resolved by the run plan and built as run_trial builds it."""
-    model_dict, sha = resolve_weights(dataclasses.asdict(get_model_spec("dnabert2")), str(folder))
-    spec = build(ModelSpec, model_dict, "test")
-    return build_model(spec, n_classes, size=model_dict["default_size"], recipe={"max_len": 101}), sha
+    spec, sha = card_with_weights("dnabert2", folder)
+    return build_model(spec, n_classes, size=spec.default_size, recipe={"max_len": 101}), sha
 
 
 def real_batch(n=16, split="train"):

@@ -4,7 +4,6 @@ sequences, one `suite run` trial, and no remote code anywhere."""
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 import subprocess
@@ -16,15 +15,13 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from suite.cards import build
 from suite.data.batching import collate
 from suite.data.cache import load_split
 from suite.models import build_model, get_model_spec
 from suite.models.families import hyenadna
 from suite.models.renames import to_published
-from suite.models.spec import ModelSpec
-from suite.runs.plan import resolve_weights
 from suite.tasks import get_task
+from tests.models.helpers import card_with_weights
 from tests.models.published_checkpoints import published, write_hyenadna
 from tests.models.test_dnabert2 import eval_loss, steps
 
@@ -78,9 +75,8 @@ def snapshot(tmp_path_factory, shared_data):
 
 
 def load_like_a_run(folder, n_classes=2):
-    model_dict, sha = resolve_weights(dataclasses.asdict(get_model_spec("hyenadna_tiny_1k")), str(folder))
-    spec = build(ModelSpec, model_dict, "test")
-    return build_model(spec, n_classes, size=model_dict["default_size"], recipe={"max_len": 101}), sha
+    spec, sha = card_with_weights("hyenadna_tiny_1k", folder)
+    return build_model(spec, n_classes, size=spec.default_size, recipe={"max_len": 101}), sha
 
 
 def real_batch(n=16):

@@ -4,18 +4,17 @@ on real sequences."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pytest
 import torch
 
-from suite.cards import build
 from suite.models import build_backbone, build_model, get_model_spec
-from suite.models.families.nucleotide_transformer import NonOverlappingKmerTokenizer, published_vocab
+from suite.models.families.nucleotide_transformer import (
+    NonOverlappingKmerTokenizer,
+    published_vocab,
+)
 from suite.models.spec import ModelSpec
-from suite.runs.plan import resolve_weights
-from tests.models.helpers import random_batch
+from tests.models.helpers import card_with_weights, random_batch
 from tests.models.tiny_snapshots import nt_snapshot
 
 VOCAB = {t: i for i, t in enumerate(published_vocab(6))}
@@ -46,9 +45,9 @@ def test_tokenizer_published_example_shape():
 
 
 def _card_with(name, weights_dir) -> ModelSpec:
-    model, sha = resolve_weights(dataclasses.asdict(get_model_spec(name)), str(weights_dir))
+    spec, sha = card_with_weights(name, weights_dir)
     assert sha
-    return build(ModelSpec, model, "test")
+    return spec
 
 
 @pytest.fixture(scope="module")

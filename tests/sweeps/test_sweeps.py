@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from suite.cards import iter_cards
-from suite.errors import CardError, SuiteError
+from suite.errors import CardError
 from suite.runs.plan import expand, merge_hparams
 from suite.runs.request import RunRequest
 from suite.runs.trial import training_rows
