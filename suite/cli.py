@@ -232,15 +232,26 @@ def pretrain_command(
     fasta: Annotated[Path, typer.Option("--fasta", help="Corpus FASTA, plain (indexed once, .fai) or gzip (read whole); e.g. hg38.fa.")],
     profile: Annotated[str, typer.Option(help="quick: small backbone, 256-bp windows, a few hundred CPU steps; paper: 100k × 1000 bp, batch 64, 50 epochs.")] = "quick",
     steps: Annotated[Optional[int], typer.Option(help="Total optimiser steps (overrides the profile's epochs; the schedules span them).")] = None,
-    out: Annotated[Path, typer.Option("--out", help="Checkpoint root; the run goes to OUT/<model>-<profile> and is registered in OUT/index.json.")] = Path("runs/checkpoints"),
+    views: Annotated[Optional[str], typer.Option("--views", help="Student+teacher views: paper (MDIT+NR), code (the released MNR+T), a Table 4 preset (M+NoAug, M+DIT, MDT+DIT, MDT+NR) or any pair of letters M D I T N R.")] = None,
+    student_view: Annotated[Optional[str], typer.Option("--student-view", help="The student's augmentations by name, comma-separated (masking,deletion,insertion,translocation,noise,reverse_complement); with --teacher-view.")] = None,
+    teacher_view: Annotated[Optional[str], typer.Option("--teacher-view", help="The teacher's augmentations by name, comma-separated ('' = none).")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Checkpoint root; the run goes to OUT/<model>-<profile>[-views-…] and is registered in OUT/index.json.")] = Path("runs/checkpoints"),
     tracking_uri: TrackingUri = None,
 ) -> None:
     """Pretrain a backbone by self-distillation (paper §3) and export the teacher for the model cards.
 
     Re-running the same command resumes from the last snapshot in OUT/<model>-<profile>/steps/."""
-    from suite.pretrain.loop import pretrain, profile_config
+    from suite.pretrain.augment import pair_from_lists
+    from suite.pretrain.loop import pretrain, profile_config, with_views
 
     config = profile_config(model, profile, steps=steps)
+    if (student_view is None) != (teacher_view is None):
+        raise SuiteError("--student-view and --teacher-view go together", "give both (use '' for no augmentation)")
+    if student_view is not None and views is not None:
+        raise SuiteError("--views and --student-view/--teacher-view both given", "use one way to name the views")
+    pair = pair_from_lists(student_view, teacher_view) if student_view is not None else views
+    if pair is not None:
+        config = with_views(config, pair)
     console.print(f"pretraining {model} ({profile}): {config.total_steps} steps, {config.n_windows} windows of "
                   f"{config.window_len} bp from {fasta}", highlight=False)
     result = pretrain(config, fasta, out, tracking_uri=tracking_uri)
@@ -297,6 +308,121 @@ def sweep_command(
                       + ", ".join(f"{k}={v}" for k, v in summary["best_params"].items()), highlight=False)
     if apply:
         console.print(f"applied: {sweeps.apply_best(request, summary)} (used by `suite run` for this model x task)")
+
+
+@app.command("reproduce")
+def reproduce_command(
+    table: Annotated[Optional[str], typer.Argument(help="A paper table: T1 … T9 (see --list).")] = None,
+    list_: Annotated[bool, typer.Option("--list", help="List every recipe with its grid size and exit.")] = False,
+    profile: Annotated[str, typer.Option(help="quick: CPU-sized models, quick pretraining; paper: the paper's sizes, pretraining, seeds.")] = "quick",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the pretraining jobs and the grid (every entry x task x seed) and exit.")] = False,
+    fasta: Annotated[Optional[Path], typer.Option("--fasta", help="Pretraining corpus (the paper: hg38.fa); needed when a variant is not pretrained yet.")] = None,
+    seeds: Annotated[Optional[str], typer.Option(help="Replace the recipe's seeds: a count or a list '1,7,42'.")] = None,
+    tasks: Annotated[Optional[str], typer.Option("--tasks", help="Replace the recipe's tasks (names or groups, comma-separated).")] = None,
+    mode: Annotated[Optional[str], typer.Option(help="Replace the recipe's mode (finetune or probe).")] = None,
+    set_: Annotated[Optional[list[str]], typer.Option("--set", help="A run setting for every entry, e.g. --set epochs=2 --set max_train_rows=500.")] = None,
+    pretrain_steps: Annotated[Optional[int], typer.Option(help="Pretraining steps of every variant (default: the pretraining profile's).")] = None,
+    pretrain_set: Annotated[Optional[list[str]], typer.Option("--pretrain-set", help="A pretraining setting, e.g. --pretrain-set size=tiny --pretrain-set window_len=128.")] = None,
+    checkpoints: Annotated[Path, typer.Option(help="Where pretraining variants are written and found (the cards point at runs/checkpoints).")] = Path("runs/checkpoints"),
+    out: Annotated[Path, typer.Option("--out", help="The table goes to OUT/<table>/ (md, csv, html).")] = Path("reports/reproduce"),
+    data_dir: DataDir = None,
+    experiment: Annotated[str, typer.Option(help="MLflow experiment of the runs.")] = "dna-suite",
+    tracking_uri: TrackingUri = None,
+    cpus_per_trial: Annotated[float, typer.Option(help="CPUs per trial.")] = 1.0,
+    gpus_per_trial: Annotated[float, typer.Option(help="GPUs per trial; fractions share a GPU.")] = 0.0,
+    max_concurrent: Annotated[Optional[int], typer.Option(help="At most this many trials at once.")] = None,
+    address: Annotated[Optional[str], typer.Option(help="Join a running Ray cluster ('auto' or host:port).")] = None,
+    no_ray: Annotated[bool, typer.Option("--no-ray", help="Run trials one by one in this process.")] = False,
+    device: Annotated[Optional[str], typer.Option(help="Cost recipes: cpu or cuda (default: cuda when present).")] = None,
+    repeats: Annotated[int, typer.Option(help="Cost recipes: timed steps per entry (median).")] = 3,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No live view.")] = False,
+) -> None:
+    """Re-run a table of the FinDNA paper by name: pretraining first (each variant once), then its grid through
+    `suite run` (resumable, Ray, MLflow), then the table beside the paper's numbers with a Δ column."""
+    from suite.recipes.plan import ReproduceRequest
+    from suite.runs.request import RunRequest, parse_seeds, parse_sets
+
+    if list_:
+        _list_recipes(profile)
+        return
+    if not table:
+        raise SuiteError("suite reproduce needs a table", "e.g. suite reproduce T2, or suite reproduce --list")
+    run = RunRequest(models=(), tasks="", sets=parse_sets(set_ or []), data_dir=str(data_dir) if data_dir else None,
+                     experiment=experiment, tracking_uri=tracking_uri, cpus_per_trial=cpus_per_trial,
+                     gpus_per_trial=gpus_per_trial, max_concurrent=max_concurrent, address=address)
+    request = ReproduceRequest(
+        recipe=table, profile=profile, seeds=parse_seeds(seeds) if seeds else None, tasks=tasks, mode=mode, run=run,
+        pretrain_steps=pretrain_steps, pretrain_sets=parse_sets(pretrain_set or []),
+        fasta=str(fasta) if fasta else None, checkpoints=str(checkpoints), use_ray=not no_ray, out=str(out),
+        device=device, repeats=repeats,
+    )
+    if dry_run:
+        _print_recipe_plan(request)
+        return
+    from suite.recipes.run import reproduce
+    from suite.reports.render import markdown
+
+    result = reproduce(request, console=console, quiet=quiet)
+    console.print(markdown(result.table), highlight=False, soft_wrap=True)
+    console.print(f"written: {', '.join(str(f) for f in result.files)}"
+                  + (f"; MLflow run {result.run_id}" if result.run_id else ""), highlight=False, soft_wrap=True)
+    summary = result.summary
+    if getattr(summary, "failed", 0):
+        raise typer.Exit(1)
+
+
+def _list_recipes(profile: str) -> None:
+    from suite.recipes import all_recipes
+    from suite.recipes.plan import ReproduceRequest, plan_recipe
+
+    table = Table(title=f"paper recipes (profile {profile})")
+    for column in ("table", "what", "entries", "grid", "pretraining"):
+        table.add_column(column)
+    for name, recipe in all_recipes().items():
+        plan = plan_recipe(ReproduceRequest(name, profile=profile))
+        entries = "\n".join(e.label for e in recipe.entries) or "task registry"
+        if recipe.kind == "scores":
+            what = f"{recipe.published}: {plan.mode}, {recipe.tasks if ',' not in recipe.tasks else 'GB tasks'}"
+            grid = f"{len(plan.entries)} x {len(plan.tasks)} x {len(plan.seeds)}\n= {plan.grid_size} trials"
+            jobs = "\n".join(f"{j.folder.name} ({'present' if j.present else 'to run'})" for j in plan.jobs) or "-"
+        elif recipe.kind == "cost":
+            what = f"{recipe.published}: cost per training batch"
+            grid = f"{len(recipe.entries)} in one process\n{recipe.batch} x {recipe.length} bp"
+            jobs = "-"
+        else:
+            what, grid, jobs = f"{recipe.published}: data", f"{len(plan.tasks)} tasks", "-"
+        table.add_row(name.upper(), what, entries, grid, jobs)
+    console.print(table)
+
+
+def _print_recipe_plan(request) -> None:
+    from suite.recipes.plan import grid_rows, plan_recipe
+
+    plan = plan_recipe(request)
+    recipe = plan.recipe
+    if recipe.kind != "scores":
+        what = (f"{len(recipe.entries)} entries measured in one process: " + ", ".join(e.label for e in recipe.entries)
+                if recipe.kind == "cost" else f"the task registry's sizes of {len(plan.tasks)} tasks")
+        console.print(f"{recipe.name.upper()} ({recipe.kind}): {what}", highlight=False)
+        return
+    for job in plan.jobs:
+        console.print(f"pretraining {job.folder} ({'present, reused' if job.present else 'to run'}): "
+                      f"{job.config.total_steps} steps, views {job.config.method.views}, for {', '.join(job.entries)}",
+                      highlight=False, soft_wrap=True)
+    rows = grid_rows(plan)
+    reasons = list(dict.fromkeys(r["status"] for r in rows if r["status"] != "planned"))
+    table = Table(title=f"{recipe.name.upper()} grid ({request.profile}): {len(plan.entries)} entries x "
+                        f"{len(plan.tasks)} tasks x {len(plan.seeds)} seeds = {len(rows)} trials")
+    for column in ("entry", "model", "task", "seed", "mode", "run key", "status"):
+        table.add_column(column)
+    for r in rows:
+        status = r["status"] if r["status"] == "planned" else f"not yet ({reasons.index(r['status']) + 1})"
+        table.add_row(r["entry"], r["model"], r["task"], str(r["seed"]), r["mode"], r["key"] or "-", status)
+    console.print(table)
+    planned = sum(r["status"] == "planned" for r in rows)
+    console.print(f"{len(rows)} trials: {planned} planned now, {len(rows) - planned} not yet", highlight=False)
+    for i, reason in enumerate(reasons, 1):
+        console.print(f"({i}) {reason}", highlight=False, soft_wrap=True)
 
 
 @app.command("server")

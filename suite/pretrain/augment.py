@@ -195,8 +195,19 @@ class View:
     mask: Tensor  # (B, L) bool, True where masked
 
 
-def parse_view(letters: str) -> str:
-    """'MDIT' → 'DITM' (the order applied). '' or 'NoAug' → ''. Unknown letters raise SuiteError."""
+LETTERS = {name: letter for letter, name in NAMES.items()}
+
+
+def parse_view(letters: str | list[str] | tuple[str, ...]) -> str:
+    """'MDIT' → 'DITM' (the order applied); a list of augmentation names (['masking', 'deletion']) or a
+    comma-separated string of them ('masking,deletion') → 'DM'. '' or 'NoAug' (or an empty list) → ''.
+    Unknown or repeated letters/names raise SuiteError."""
+    if isinstance(letters, (list, tuple)) or "," in letters or letters in LETTERS:
+        names = [n.strip() for n in (letters.split(",") if isinstance(letters, str) else letters) if n.strip()]
+        unknown = [n for n in names if n not in LETTERS]
+        if unknown:
+            raise SuiteError(f"unknown augmentation(s) {', '.join(unknown)}", f"use names from {', '.join(LETTERS)}")
+        letters = "".join(LETTERS[n] for n in names)
     letters = "" if letters in ("", "NoAug") else letters
     unknown = sorted(set(letters) - set(ORDER))
     if unknown or len(set(letters)) != len(letters):
@@ -211,6 +222,16 @@ def parse_pair(pair: str) -> tuple[str, str]:
     if len(parts) != 2:
         raise SuiteError(f"view pair '{pair}' is not 'STUDENT+TEACHER'", "write e.g. 'MDIT+NR' or 'M+NoAug'")
     return parse_view(parts[0]), parse_view(parts[1])
+
+
+def pair_from_lists(student: list[str] | str, teacher: list[str] | str) -> str:
+    """Two lists of augmentation names (or letter strings) → the 'STUDENT+TEACHER' pair string FinDNASpec takes;
+    an empty view is written 'NoAug' as in the paper."""
+    return "+".join(parse_view(view) or "NoAug" for view in (student, teacher))
+
+
+# Paper Table 4's named pairs (student view + teacher view); the text calls the last one "MDIT+NR".
+PRESETS = ("M+NoAug", "M+DIT", "MDT+DIT", "MDT+NR")
 
 
 # view_assignment → (student, teacher). paper §4.1: u = M,D,I,T; v = noise then RC. The released code gives the

@@ -101,14 +101,22 @@ def load_checkpoint(path: Path, module: nn.Module, optimizer: torch.optim.Optimi
     return state
 
 
-def export(run_dir: Path, backbone: nn.Module, weights_file: str, meta: dict) -> Path:
-    """Write the downstream backbone + config.json, and register the run in `<out>/index.json`."""
+def export(run_dir: Path, backbone: nn.Module, weights_file: str, meta: dict,
+           others: dict[str, nn.Module] | None = None) -> Path:
+    """Write the downstream backbone + config.json, and register the run in `<out>/index.json`.
+
+    `others`: further networks by name (the student beside the teacher), each written to `<name>.safetensors`
+    and listed in config.json's `networks` (name → file), so a run can choose one with `--set network=NAME`."""
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    tmp = run_dir / f".{weights_file}.tmp"
-    save_file(_tensors(backbone), str(tmp))
-    os.replace(tmp, run_dir / weights_file)
-    config = {**meta, "weights_file": weights_file, "exported": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    files = {meta.get("source", Path(weights_file).stem): (weights_file, backbone)}
+    files.update({name: (f"{name}.safetensors", net) for name, net in (others or {}).items()})
+    for file, net in files.values():
+        tmp = run_dir / f".{file}.tmp"
+        save_file(_tensors(net), str(tmp))
+        os.replace(tmp, run_dir / file)
+    config = {**meta, "weights_file": weights_file, "networks": {name: file for name, (file, _) in files.items()},
+              "exported": time.strftime("%Y-%m-%dT%H:%M:%S")}
     _write_json(run_dir / "config.json", config)
     index_path = run_dir.parent / "index.json"
     index = json.loads(index_path.read_text()) if index_path.is_file() else {}

@@ -220,3 +220,9 @@ class FinDNAPretrainer(nn.Module):
     def export_backbone(self) -> nn.Module:
         """The network used downstream: the teacher's backbone (§3.4), or the student's without a teacher."""
         return (self.teacher or self.student).backbone
+
+    def exported_networks(self) -> dict[str, nn.Module]:
+        """Every backbone a downstream run may start from, by name (paper Table 9: student vs teacher)."""
+        if self.teacher is None:
+            return {"student": self.student.backbone}
+        return {"teacher": self.teacher.backbone, "student": self.student.backbone}

@@ -26,7 +26,12 @@ from suite.data.encode import ONE_HOT
 from suite.data.fasta import sample_windows
 from suite.errors import SuiteError
 from suite.pretrain.augment import AugmentSpec, apply_view
-from suite.pretrain.checkpoint import export, latest_checkpoint, load_checkpoint, save_checkpoint
+from suite.pretrain.checkpoint import (
+    export,
+    latest_checkpoint,
+    load_checkpoint,
+    save_checkpoint,
+)
 from suite.pretrain.dissimilarity import view_dissimilarity
 from suite.pretrain.findna import FinDNAPretrainer, FinDNASpec
 from suite.train.schedules import cosine, cosine_with_warmup
@@ -95,6 +100,30 @@ def profile_config(model: str, profile: str = "quick", steps: int | None = None,
     return dataclasses.replace(base, steps=steps, **changes)
 
 
+def run_name(config: PretrainConfig) -> str:
+    """The checkpoint folder's default name: `<model>-<profile>` (what the model cards point at), plus the view
+    pair when it is not the paper's (e.g. `findna-quick-views-M_NoAug`), the step count when it was set, and a
+    hash of the configuration when anything else differs from the profile, so every variant has its own folder
+    and is pretrained once."""
+    from suite.provenance import key_of
+
+    name = f"{config.model}-{config.profile}"
+    if config.method.use_teacher and config.method.views != "paper":
+        name += "-views-" + config.method.views.replace("+", "_")
+    name += f"-steps-{config.steps}" if config.steps is not None else ""
+    base = profile_config(config.model, config.profile, steps=config.steps)
+    if dataclasses.replace(config, method=dataclasses.replace(config.method, views=base.method.views)) != base:
+        name += "-" + key_of(config.to_dict())[:8]  # any other change: its own folder, named by the config's hash
+    return name
+
+
+def with_views(config: PretrainConfig, views: str) -> PretrainConfig:
+    """`views`: "paper", "code", a pair 'STUDENT+TEACHER' (Table 4: M+NoAug, M+DIT, MDT+DIT, MDT+NR); checked here."""
+    method = dataclasses.replace(config.method, views=views)
+    method.view_pair()  # raises a one-line SuiteError on a bad pair
+    return dataclasses.replace(config, method=method)
+
+
 @dataclass
 class PretrainResult:
     run_dir: Path
@@ -124,10 +153,10 @@ def _batch_rows(config: PretrainConfig, step: int, cache: dict) -> np.ndarray:
 def pretrain(config: PretrainConfig, fasta: str | Path, out: str | Path = "runs/checkpoints", name: str | None = None,
              tracking_uri: str | None = None, track: bool = True, device: str | None = None,
              stop_after: int | None = None) -> PretrainResult:
-    """Pretrain (or resume) `<out>/<name>` (default name `<model>-<profile>`). `stop_after`: stop once this many
+    """Pretrain (or resume) `<out>/<name>` (default name: `run_name(config)`). `stop_after`: stop once this many
     steps are done (a snapshot is written), e.g. to split a long run; the schedules still span `total_steps`."""
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    run_dir = Path(out) / (name or f"{config.model}-{config.profile}")
+    run_dir = Path(out) / (name or run_name(config))
     total = config.total_steps
     if config.steps_per_epoch < 1:
         raise SuiteError(f"{config.n_windows} windows make no batch of {config.batch_size}", "lower batch_size")
@@ -221,7 +250,9 @@ def pretrain(config: PretrainConfig, fasta: str | Path, out: str | Path = "runs/
                     "backbone_params": backbone_params(card, config.size, overrides),
                     "source": "teacher" if pretrainer.teacher is not None else "student", "step": step,
                     "total_steps": total, "pretrain_config": config.to_dict(), "mlflow_run_id": run_id}
-            weights = export(run_dir, pretrainer.export_backbone(), card.weights.file, meta)
+            networks = pretrainer.exported_networks()
+            others = {name: net for name, net in networks.items() if name != meta["source"]}
+            weights = export(run_dir, pretrainer.export_backbone(), card.weights.file, meta, others)
             if writer is not None:
                 writer.log_artifact(run_dir / "config.json")
         status = "FINISHED" if step >= total else "KILLED"

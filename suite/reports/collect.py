@@ -18,9 +18,9 @@ from suite import tracking
 from suite.errors import SuiteError
 
 KIND = "suite.kind"
-TAGS = ("model", "task", "benchmark", "metric", "mode", "profile", "size", "weights", "seed", "fold",
+TAGS = ("model", "task", "benchmark", "metric", "mode", "profile", "size", "weights", "network", "seed", "fold",
         "parent_key", "run_key")
-IDENTITY = ["model", "task", "mode", "profile", "size", "weights", "seed", "fold"]
+IDENTITY = ["model", "task", "mode", "profile", "size", "weights", "network", "seed", "fold"]
 
 
 @dataclass
@@ -34,8 +34,9 @@ class Collected:
     parents: dict[str, str] = field(default_factory=dict)  # suite.parent_key → parent run id
 
 
-def collect(experiment: str = "dna-suite", tracking_uri: str | None = None) -> Collected:
-    """Every FINISHED trial run of `experiment` as a tidy frame (empty frame, same columns, when none)."""
+def collect(experiment: str = "dna-suite", tracking_uri: str | None = None, newest_only: bool = True) -> Collected:
+    """Every FINISHED trial run of `experiment` as a tidy frame (empty frame, same columns, when none).
+    `newest_only=False` keeps every finished run (for a caller that selects runs by run key itself)."""
     client = tracking.client(tracking_uri)
     found = client.get_experiment_by_name(experiment)
     if found is None:
@@ -54,7 +55,7 @@ def collect(experiment: str = "dna-suite", tracking_uri: str | None = None) -> C
     frame = pd.DataFrame(rows, columns=None if rows else ["run_id", "start_time", *TAGS])
     if len(frame):
         frame = (frame.sort_values("start_time", ascending=False)
-                 .drop_duplicates(IDENTITY, keep="first")
+                 .drop_duplicates(IDENTITY if newest_only else ["run_key"], keep="first")
                  .sort_values(["model", "task", "mode", "seed", "fold"], kind="stable")
                  .reset_index(drop=True))
     parents = {run.data.tags.get("suite.parent_key", ""): run.info.run_id

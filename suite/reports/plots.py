@@ -12,9 +12,9 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")  # before pyplot: never try to open a window
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
 COLORS = plt.get_cmap("tab10").colors
 
@@ -86,11 +86,9 @@ def cd_diagram(mean_ranks: dict[str, float], cd: float, path: Path, title: str =
         ax.plot([rank, rank, end], [0, depth, depth], color=COLORS[i % len(COLORS)], linewidth=1)
         ax.text(end + (-0.05 if left else 0.05), depth, f"{name} ({rank:.2f})", ha="right" if left else "left",
                 va="center", fontsize=9)
-    cliques, level = _cliques(names, mean_ranks, cd), 0
-    for first, last in cliques:
+    for level, (first, last) in enumerate(_cliques(names, mean_ranks, cd)):
         y = -0.12 - 0.12 * level
         ax.hlines(y, mean_ranks[first] - 0.03, mean_ranks[last] + 0.03, color="black", linewidth=3)
-        level += 1
     if title:
         ax.set_title(title, fontsize=10)
     return _save(fig, path)

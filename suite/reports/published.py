@@ -1,8 +1,9 @@
 """Published reference numbers: every CSV under reports/published/ (shipped in the wheel), one tidy row per cell.
 
 Columns: model, task (a task name of ours, a group for averages, or empty), metric, mean, std (None when the
-source gives none), source, table, setting. Two sources today: the FinDNA paper's tables (findna_paper.csv) and
-the DNABERT-2 paper's full GUE table (gue_dnabert2.csv). `quote_mismatches` finds the cells where the FinDNA paper
+source gives none), source, table, setting. Three sources today: the FinDNA paper's tables (findna_paper.csv),
+the DNABERT-2 paper's full GUE table (gue_dnabert2.csv) and genomic-benchmarks' own CNN and HyenaDNA accuracies
+(genomic_benchmarks.csv). `quote_mismatches` finds the cells where the FinDNA paper
 quotes a number for a model and task that its original source reports differently, so a report can show the
 original and flag the difference instead of silently picking one.
 """

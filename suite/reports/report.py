@@ -18,7 +18,15 @@ import pandas as pd
 
 from suite.errors import SuiteError
 from suite.reports import collect, plots, render, stats
-from suite.reports.tables import Cell, Context, ReportTable, Row, build_tables, label, prepare
+from suite.reports.tables import (
+    Cell,
+    Context,
+    ReportTable,
+    Row,
+    build_tables,
+    label,
+    prepare,
+)
 from suite.tasks import select_tasks
 
 FORMATS = ("md", "tex", "html", "csv")

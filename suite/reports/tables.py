@@ -3,14 +3,18 @@
     @TABLES.register("t1" | "t2" | "t3" | "t5" | "t6" | "leaderboard")   (ctx: Context) → ReportTable | None
 
 Every table has models as rows: our runs first (one row per *entry*: a model, plus its profile / size / weights
-where one model was run in several), then the published "(paper)" rows in the paper's order. Columns are the
+where one model was run in several), then the published "(paper)" rows in the paper's order, then the published
+rows beyond the FinDNA paper (`benchmark_rows`: today the genomic-benchmarks repository's own CNN and HyenaDNA
+accuracies, labelled "(genomic-benchmarks)") for the tables whose columns they report. Columns are the
 paper's tasks in the paper's order (taken from the published CSV, so nothing is typed twice); the tasks the
 paper does not show follow. Our cells are mean ± std (sample std, ddof = 1) over the seeds and folds of exactly
 the runs listed in `Cell.run_ids`, ×100 for metrics. Best and runner-up are marked per column among all rows,
 ours and published alike (the comparison the table is for), using the values as printed (2 decimals), so ties
 share a mark. Cells whose metric differs from the column's (FinDNA's covid micro-F1) are shown, flagged and not
-ranked. The Δ column is our mean minus the paper's, averaged over the tasks both have, for the published model
-our card names in `compare_with`.
+ranked; so are published cells of another setting than the table's (a fine-tuned number in the linear-probe
+table, §). The Δ column is our mean minus the published one, averaged over the tasks both have, for the published
+model our card names in `compare_with` (the FinDNA paper's row when both the paper and another source have that
+model name).
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from suite.reports.published import published, quote_mismatches
 from suite.tasks import all_tasks, select_tasks
 
 SCALE = 100.0  # metrics are printed ×100, as in the paper
+BEYOND_PAPER = {"GB": "genomic-benchmarks"}  # published table id (not the FinDNA paper's) → its rows' label tag
+SETTINGS = {"probe": {"linear_probe"}, "finetune": {"finetune", "supervised"}}  # table mode → comparable settings
 REFERENCE = "FinDNA"  # the published name Table 6 divides by; our reference entry is the card that compares with it
 COST_COLUMNS = {"time": ("cost/train_seconds_per_epoch", "s/epoch", 1.0),
                 "memory": ("cost/peak_memory_mb", "peak MB", 1.0),
@@ -55,6 +61,7 @@ class Row:
     source: str  # "ours" or the published source
     cells: dict[str, Cell]
     model: str = ""
+    table: str = ""  # the published table id (T2, GB …) of a published row; empty for ours
 
 
 @dataclass
@@ -89,7 +96,7 @@ def prepare(frame: pd.DataFrame) -> pd.DataFrame:
     if frame.empty:
         return frame.assign(entry=pd.Series(dtype="str"), primary=pd.Series(dtype="float"))
     label = frame["model"].astype("str")
-    for dim in ("profile", "size", "weights"):
+    for dim in ("profile", "size", "weights", "network"):
         varies = frame.groupby("model")[dim].transform("nunique") > 1
         label = label.where(~varies, label + " · " + frame[dim].astype("str"))
     primary = [record.get(f"test/{record['metric']}", math.nan) for record in frame.to_dict("records")]
@@ -145,7 +152,7 @@ def paper_rows(table: str, tasks: list[str]) -> list[Row]:
     for r in published():
         if r.table != table:
             continue
-        row = rows.setdefault(r.model, Row(f"{r.model} (paper)", r.source, {}, r.model))
+        row = rows.setdefault(r.model, Row(f"{r.model} (paper)", r.source, {}, r.model, table))
         if r.task in tasks:
             cell = Cell(r.mean, r.std)
             if r.metric != all_tasks()[r.task].metric:
@@ -159,11 +166,38 @@ def paper_rows(table: str, tasks: list[str]) -> list[Row]:
     return list(rows.values())
 
 
-def add_deltas(ours: list[Row], papers: list[Row], tasks: list[str]) -> None:
-    """Δ column: our mean − the paper's, per cell and averaged, for the published model the card compares with."""
-    by_model = {row.model: row for row in papers}
+def benchmark_rows(tasks: list[str], mode: str | None = None) -> list[Row]:
+    """Published rows beyond the FinDNA paper: one "MODEL (genomic-benchmarks)" row per (table of BEYOND_PAPER,
+    model) that reports at least one of `tasks`, "not reported" for the others. Only cells in the task's own metric
+    are shown. With `mode` (a table's run mode), cells of a setting not comparable with it (a fine-tuned or
+    supervised number in a linear-probe table) are flagged § and not ranked, so they get no Δ either."""
+    rows: dict[tuple[str, str], Row] = {}
+    for r in published():
+        if r.table not in BEYOND_PAPER or r.task not in tasks or r.metric != all_tasks()[r.task].metric:
+            continue
+        row = rows.setdefault((r.table, r.model),
+                              Row(f"{r.model} ({BEYOND_PAPER[r.table]})", r.source, {}, r.model, r.table))
+        cell = Cell(r.mean, r.std)
+        if mode in SETTINGS and r.setting not in SETTINGS[mode]:
+            cell.note, cell.rankable = "§", False
+        row.cells[r.task] = cell
+    for row in rows.values():
+        for task in tasks:
+            row.cells.setdefault(task, Cell(text="not reported"))
+    return list(rows.values())
+
+
+def add_deltas(ours: list[Row], papers: list[Row], tasks: list[str],
+               names: dict[str, tuple[str, ...]] | None = None) -> None:
+    """Δ column: our mean − the published one, per cell and averaged, for the published model the card compares
+    with (or, with `names`, the published names given per row label: a recipe's entries). A name published both
+    by the FinDNA paper and beyond it (HyenaDNA) is matched to the paper's row."""
+    by_model: dict[str, Row] = {}
+    for row in sorted(papers, key=lambda r: r.table in BEYOND_PAPER):  # stable: the paper's rows first
+        by_model.setdefault(row.model, row)
     for row in ours:
-        match = next((by_model[name] for name in compare_names(row.model) if name in by_model), None)
+        wanted = names[row.label] if names is not None and row.label in names else compare_names(row.model)
+        match = next((by_model[name] for name in wanted if name in by_model), None)
         if match is None:
             row.cells["delta"] = Cell(text="–")
             continue
@@ -174,8 +208,9 @@ def add_deltas(ours: list[Row], papers: list[Row], tasks: list[str]) -> None:
                 mine.delta = mine.mean - theirs.mean
                 deltas.append(mine.delta)
         mean = sum(deltas) / len(deltas) if deltas else None
-        row.cells["delta"] = Cell(mean, text=f"{mean:+.2f} vs {match.model} ({len(deltas)})" if deltas
-                                  else f"no shared task with {match.model}")
+        name = match.label if match.table in BEYOND_PAPER else match.model
+        row.cells["delta"] = Cell(mean, text=f"{mean:+.2f} vs {name} ({len(deltas)})" if deltas
+                                  else f"no comparable task with {name}")
 
 
 def mark(table: ReportTable | None) -> ReportTable | None:
@@ -193,12 +228,25 @@ def mark(table: ReportTable | None) -> ReportTable | None:
 
 
 def footnotes(rows: list[Row]) -> list[str]:
-    """Where the (paper) rows come from, and what their flags mean (* quoted differently, ‡ another metric)."""
-    notes = [f"(paper) rows: {source}" for source in dict.fromkeys(r.source for r in rows if r.source != "ours")]
+    """Where the published rows come from, and what their flags mean (* quoted differently, ‡ another metric,
+    § another setting)."""
+    notes = []
+    for source in dict.fromkeys(r.source for r in rows if r.source != "ours"):
+        beyond = [r for r in rows if r.source == source and r.table in BEYOND_PAPER]
+        if not beyond:
+            notes.append(f"(paper) rows: {source}")
+            continue
+        settings = {(p.table, p.model): p.setting for p in published()}
+        models = ", ".join(f"{r.model} {settings.get((r.table, r.model), '?')}" for r in beyond)
+        notes.append(f"({BEYOND_PAPER[beyond[0].table]}) rows: {source}; published beyond the FinDNA paper, same "
+                     f"test split ({models})")
     cells = [(row, task, cell) for row in rows for task, cell in row.cells.items()]
     if any("‡" in c.note for _, _, c in cells):
         notes.append("‡ a different metric from the column's (FinDNA's covid F1 is micro-F1 = accuracy; the others "
                      "and ours are macro-F1): shown, not ranked, no Δ")
+    if any("§" in c.note for _, _, c in cells):
+        notes.append("§ another setting than the table's (trained from scratch or fine-tuned, not a linear probe): "
+                     "shown, not ranked, no Δ")
     for m in quote_mismatches():
         if any(row.model == m.model and "*" in row.cells.get(m.task, Cell()).note for row in rows):
             notes.append(f"* {m.model} on {m.task}: the FinDNA paper quotes {m.quoted:.2f}; its original source "
@@ -213,14 +261,14 @@ def score_table(ctx: Context, key: str, title: str, group: str, mode: str, table
     runs = ctx.runs[(ctx.runs["mode"] == mode) & ctx.runs["task"].isin(tasks)]
     ours = [Row(entry, "ours", {t: summarise(sub[sub["task"] == t], "primary", ctx) for t in tasks},
                 str(sub["model"].iloc[0])) for entry, sub in runs.groupby("entry", sort=True)]
-    papers = paper_rows(table, tasks) if ctx.paper else []
+    papers = (paper_rows(table, tasks) + benchmark_rows(tasks, mode)) if ctx.paper else []
     add_deltas(ours, papers, tasks)
     for row in papers:
         row.cells["delta"] = Cell(text="–")
     notes = footnotes(papers)
     if not ours:
         notes.insert(0, f"no finished {mode} runs on these tasks yet (`suite run --mode {mode} --tasks {group}`)")
-    return ReportTable(key, title, caption, [(t, label(t)) for t in tasks] + [("delta", "Δ vs paper")],
+    return ReportTable(key, title, caption, [(t, label(t)) for t in tasks] + [("delta", "Δ vs published")],
                        ours + papers, marked=list(tasks), footnotes=notes)
 
 
@@ -271,7 +319,7 @@ def t3(ctx: Context) -> ReportTable | None:
             row.cells["avg"] = Cell(avg.mean) if avg and full else Cell(text="–")
             row.cells["params"] = Cell(params.mean, text=f"{params.mean:g}M") if params else Cell(text="–")
     table.columns = [(c, h) for c, h in table.columns if c != "delta"] + [("avg", "Avg"), ("params", "Param."),
-                                                                          ("delta", "Δ vs paper")]
+                                                                          ("delta", "Δ vs published")]
     table.marked = [*tasks, "avg"]
     return mark(table)
 

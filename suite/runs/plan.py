@@ -91,12 +91,15 @@ def merge_hparams(task: TaskSpec, model_training: dict, profile_name: str, sets:
             valid = {"head": HEAD_NAMES, "pooling": POOLING_NAMES}.get(key)
             if valid and value not in valid:
                 raise SuiteError(f"--set {key}={value}: unknown", f"choose one of {', '.join(valid)}")
+        elif key == "network":
+            if not isinstance(value, str) or not value:
+                raise SuiteError(f"--set network={value}: not a network name", "use network=teacher or network=student")
         elif key not in ("size", "weights"):
             from suite.errors import closest
 
-            guess = closest(key, list(allowed) + ["size", "weights", *CARD_SETTINGS])
+            guess = closest(key, list(allowed) + ["size", "weights", "network", *CARD_SETTINGS])
             raise SuiteError(f"--set {key}: unknown setting", f"did you mean '{guess}'?" if guess else
-                             f"settings: {', '.join(sorted(allowed))}, size, weights, head, pooling, "
+                             f"settings: {', '.join(sorted(allowed))}, size, weights, network, head, pooling, "
                              "model.<backbone key>")
     return hparams, backbone
 
@@ -124,13 +127,14 @@ def applied_params(applied_dir: str | None, model: str, task: str) -> tuple[dict
     return data["params"], str(data.get("study", path.stem))
 
 
-def resolve_weights(model: dict, weights: str) -> tuple[dict, str | None]:
+def resolve_weights(model: dict, weights: str, network: str | None = None) -> tuple[dict, str | None]:
     """The model dict with an absolute weights path, and the weights file's sha256 (None for random init).
 
     `weights` is "card", "none" or a checkpoint folder (e.g. written by `suite pretrain`); a folder's
     config.json, when it has one, gives the backbone configuration the weights were trained with (its
     `backbone_params`), which then replaces the card's sizes. Missing weights are refused here, before anything
-    runs."""
+    runs. `network` picks one of the networks such a folder exported (config.json `networks`: teacher and
+    student after self-distillation, paper Table 9); None = the card's file (FinDNA: the teacher)."""
     import json
 
     from suite.models.spec import WeightsSpec
@@ -147,7 +151,12 @@ def resolve_weights(model: dict, weights: str) -> tuple[dict, str | None]:
             params = json.loads(config.read_text())["backbone_params"]
             model = {**model, "params": params, "sizes": {"checkpoint": {}}, "default_size": "checkpoint"}
     if weights == "none" or spec.is_random:
+        if network:
+            raise SuiteError(f"--set network={network} with random initialisation", "drop network, or give weights")
         return model, None
+    if network:
+        spec = _network_file(spec, network, model["name"])
+        model = {**model, "weights": {**model["weights"], "file": spec.file}}
     path = (Path(spec.local) / spec.file).resolve()
     if not path.is_file():
         raise SuiteError(
@@ -156,6 +165,19 @@ def resolve_weights(model: dict, weights: str) -> tuple[dict, str | None]:
         )
     model = {**model, "weights": {**model["weights"], "local": str(path.parent)}}
     return model, digest(path)
+
+
+def _network_file(spec, network: str, model_name: str):
+    """The WeightsSpec of one named network of a `suite pretrain` folder, or a one-line error naming the choices."""
+    import json
+
+    config = Path(spec.local) / "config.json"
+    networks = json.loads(config.read_text()).get("networks", {}) if config.is_file() else {}
+    if network not in networks:
+        raise SuiteError(f"model '{model_name}': no '{network}' network in {Path(spec.local).resolve()}"
+                         + (f" (it has {', '.join(networks)})" if networks else " (no config.json networks)"),
+                         "pretrain with a teacher (findna, findna-t) for teacher and student, or drop --set network")
+    return dataclasses.replace(spec, file=networks[network])
 
 
 def _resolve_hub(model: dict, spec, weights: str) -> tuple[dict, str]:
@@ -209,14 +231,16 @@ def expand(request: RunRequest, splits: tuple[str, ...] | None = None) -> Plan:
             applied, params_from = applied_params(request.applied_dir, spec.name, task.name)
             sets = {**applied, **request.sets}  # layer 4 (applied sweep) under layer 5 (--set)
             hparams, backbone = merge_hparams(task, spec.training, profile.name, sets)
+            network = sets.get("network")
             try:
-                model_dict, weights_sha = resolve_weights(dataclasses.asdict(spec), weights)
+                model_dict, weights_sha = resolve_weights(dataclasses.asdict(spec), weights, network)
             except SuiteError as exc:
                 refused.append((f"{spec.name} on {task.name}", exc.line()))
                 continue
             size = model_dict["default_size"] if "checkpoint" in model_dict["sizes"] else size
             model_dict = {**model_dict, **{k: sets[k] for k in CARD_SETTINGS if k in sets}}
-            parent_key = key_of([spec.name, task.name, request.mode, profile.name, size, weights])
+            parent_key = key_of([spec.name, task.name, request.mode, profile.name, size, weights]
+                                + ([network] if network else []))
             for seed in request.seeds:
                 for fold in folds:
                     identity = {
@@ -233,6 +257,7 @@ def expand(request: RunRequest, splits: tuple[str, ...] | None = None) -> Plan:
                         cache_dir=str(cache_dir().resolve()), code_version=version,
                         tags={"benchmark": task.benchmark, "metric": task.metric,
                               **({"params_from": params_from} if params_from else {}),
+                              **({"network": network} if network else {}), **request.tags,
                               **({"drop_duplicates": "true"} if hparams.get("drop_duplicates") else {})},
                     ))
     return Plan(trials, refused)

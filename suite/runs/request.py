@@ -25,6 +25,7 @@ class RunRequest:
     address: str | None = None  # join an existing Ray cluster ("auto" or host:port); None = local Ray in-process
     storage: str = "runs/ray"  # Ray Tune's trial folders
     applied_dir: str | None = "runs/applied"  # best parameters written by `suite sweep --apply` (layer 4)
+    tags: dict = field(default_factory=dict)  # extra MLflow tags on every trial (e.g. recipe, entry); not in run keys
 
 
 def parse_seeds(text: str) -> tuple[int, ...]:

@@ -6,9 +6,20 @@ import torch
 from safetensors.torch import load_file
 
 from suite.errors import SuiteError
-from suite.pretrain.checkpoint import latest_checkpoint, load_backbone, load_checkpoint, save_checkpoint
+from suite.pretrain.checkpoint import (
+    latest_checkpoint,
+    load_backbone,
+    load_checkpoint,
+    save_checkpoint,
+)
 from suite.pretrain.findna import FinDNAPretrainer
-from suite.pretrain.loop import PretrainConfig, build_backbone, pretrain, profile_config
+from suite.pretrain.loop import (
+    PretrainConfig,
+    build_backbone,
+    pretrain,
+    profile_config,
+    run_name,
+)
 
 
 def tiny(model="findna", **changes):
@@ -101,9 +112,18 @@ def test_quick_pretraining_learns_and_registers(tmp_path, cohn_fasta):
     assert run.info.status == "FINISHED" and run.data.params["method.tau_t"] == "0.04"
     assert (tmp_path / "store" / "artifacts" / "pretrain").is_dir()
     # registered: index.json + config.json + teacher.safetensors, loadable as the card's weights
-    run_dir = tmp_path / "checkpoints" / "findna-quick"
+    name = run_name(tiny(steps=300, save_every=100))
+    assert name.startswith("findna-quick-steps-300-")  # steps and the tiny size name the folder
+    run_dir = tmp_path / "checkpoints" / name
+    assert result.run_dir == run_dir
     index = json.loads((tmp_path / "checkpoints" / "index.json").read_text())
-    assert index["findna-quick"]["weights"] == "teacher.safetensors" and index["findna-quick"]["step"] == 300
+    assert index[name]["weights"] == "teacher.safetensors" and index[name]["step"] == 300
+    # both networks exported (paper Table 9: student vs teacher downstream), listed in config.json
+    assert json.loads((run_dir / "config.json").read_text())["networks"] == {
+        "teacher": "teacher.safetensors", "student": "student.safetensors"}
+    student = load_file(str(run_dir / "student.safetensors"))
+    teacher = load_file(str(run_dir / "teacher.safetensors"))
+    assert student.keys() == teacher.keys() and any(not torch.equal(student[k], teacher[k]) for k in student)
     backbone = load_backbone(run_dir)
     from suite.models import get_model_spec, read_weights
     from suite.models.spec import WeightsSpec
@@ -116,5 +136,6 @@ def test_quick_pretraining_learns_and_registers(tmp_path, cohn_fasta):
 def test_cm_mnm_exports_the_student(tmp_path, cohn_fasta):
     result = pretrain(tiny("cm-mnm", steps=3), cohn_fasta, tmp_path, track=False)
     assert result.weights.name == "model.safetensors"
-    assert json.loads((tmp_path / "cm-mnm-quick" / "config.json").read_text())["source"] == "student"
-    assert load_backbone(tmp_path / "cm-mnm-quick").n_cls == 0
+    meta = json.loads((result.run_dir / "config.json").read_text())
+    assert meta["source"] == "student" and meta["networks"] == {"student": "model.safetensors"}  # one network only
+    assert load_backbone(result.run_dir).n_cls == 0

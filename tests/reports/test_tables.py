@@ -6,10 +6,20 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from suite.models import all_models
 from suite.reports.collect import collect
 from suite.reports.published import published
 from suite.reports.render import latex, markdown
-from suite.reports.tables import Context, build_tables, prepare
+from suite.reports.tables import (
+    Cell,
+    Context,
+    Row,
+    add_deltas,
+    benchmark_rows,
+    build_tables,
+    paper_rows,
+    prepare,
+)
 
 MOUSE, CODING, H3, MT = "dummy_mouse_enhancers_ensembl", "demo_coding_vs_intergenomic_seqs", "gue_h3", "mtcdna_1k"
 # (model, task, mode) → test values of the primary metric, one per seed
@@ -106,7 +116,65 @@ def test_delta_against_the_paper_row_the_card_names(built):
     assert findna.cells[MOUSE].delta == pytest.approx(mouse)
     assert findna.cells["delta"].mean == pytest.approx((mouse + coding) / 2)
     assert findna.cells["delta"].text.endswith("vs FinDNA (2)")
-    assert row(tables["t2"], "cnn").cells["delta"].text == "–"  # no published CNN
+    assert row(tables["t2"], "kmer_lr").cells["delta"].text == "–"  # no published k-mer model
+
+
+def test_genomic_benchmarks_rows_and_the_cnn_delta(built):
+    """T2 shows the genomic-benchmarks rows after the paper's; our cnn's Δ is against its PyTorch CNN, while the
+    HyenaDNA name (in both sources) stays matched to the paper's row."""
+    tables, _, _ = built
+    t2 = tables["t2"]
+    gb = {(r.model, r.task): r.mean for r in published() if r.table == "GB"}
+    cnn_ref = row(t2, "CNN (genomic-benchmarks)")
+    assert cnn_ref.cells[MOUSE].mean == 69.0 and cnn_ref.cells[CODING].mean == 87.6
+    assert cnn_ref.cells["human_ocr_ensembl"].mean == 68.0 and cnn_ref.source.startswith("genomic-benchmarks")
+    assert row(t2, "HyenaDNA (genomic-benchmarks)").cells[MOUSE].mean == 85.1
+    assert row(t2, "HyenaDNA (paper)").cells[MOUSE].mean != 85.1
+    labels = [r.label for r in t2.rows]
+    assert labels.index("CNN (genomic-benchmarks)") > max(labels.index(x) for x in labels if x.endswith("(paper)"))
+    cnn = row(t2, "cnn")
+    mouse = np.mean(KNOWN[("cnn", MOUSE, "finetune")]) * 100 - gb[("CNN", MOUSE)]
+    coding = np.mean(KNOWN[("cnn", CODING, "finetune")]) * 100 - gb[("CNN", CODING)]
+    assert cnn.cells[MOUSE].delta == pytest.approx(95.5 - 69.0) == pytest.approx(mouse)
+    assert cnn.cells[CODING].delta == pytest.approx(62.0 - 87.6) == pytest.approx(coding)
+    assert cnn.cells["delta"].mean == pytest.approx((mouse + coding) / 2)
+    assert cnn.cells["delta"].text.endswith("vs CNN (genomic-benchmarks) (2)")
+    assert cnn_ref.cells[CODING].rankable and not cnn_ref.cells[CODING].note  # same setting: ranked like the paper
+    assert any(n.startswith("(genomic-benchmarks) rows: genomic-benchmarks experiments/README.md (commit 605d853)")
+               for n in t2.footnotes)
+    assert "| CNN (genomic-benchmarks) | 69.00 | 87.60 | 93.00 |" in markdown(t2)
+    assert not any(r.label.endswith("(genomic-benchmarks)") for r in tables["t3"].rows)  # GUE: none reported
+
+
+def test_genomic_benchmarks_rows_in_the_probe_table_are_flagged_not_ranked(built):
+    tables, _, _ = built
+    t1 = tables["t1"]
+    for label in ("CNN (genomic-benchmarks)", "CNN-TF (genomic-benchmarks)", "HyenaDNA (genomic-benchmarks)"):
+        cell = row(t1, label).cells[MOUSE]
+        assert cell.note == "§" and not cell.rankable and not cell.mark
+    assert any(n.startswith("§ another setting") for n in t1.footnotes)
+    assert row(t1, "findna").cells["delta"].text.endswith("vs FinDNA (1)")  # the paper's probe row, unaffected
+
+
+def test_hyenadna_cards_compare_with_the_papers_row():
+    rows = paper_rows("T2", [MOUSE]) + benchmark_rows([MOUSE])
+    ours = [Row("hyenadna", "ours", {MOUSE: Cell(80.0)}, "hyenadna_tiny_1k")]
+    assert "HyenaDNA" in all_models()["hyenadna_tiny_1k"].compare_with
+    for order in (rows, rows[::-1]):  # whatever order the published rows come in
+        add_deltas(ours, order, [MOUSE])
+        paper = next(r for r in rows if r.label == "HyenaDNA (paper)").cells[MOUSE].mean
+        assert ours[0].cells[MOUSE].delta == pytest.approx(80.0 - paper)
+        assert ours[0].cells["delta"].text.endswith("vs HyenaDNA (1)")
+
+
+def test_benchmark_rows_cover_the_tasks_asked_for():
+    rows = benchmark_rows([MOUSE, "human_ocr_ensembl", H3])
+    assert [r.label for r in rows] == ["CNN (genomic-benchmarks)", "CNN-TF (genomic-benchmarks)",
+                                       "HyenaDNA (genomic-benchmarks)"]
+    assert [r.model for r in rows] == ["CNN", "CNN-TF", "HyenaDNA"]
+    assert rows[0].cells[H3].text == "not reported" and rows[0].cells["human_ocr_ensembl"].mean == 68.0
+    assert all(c.rankable for r in rows for c in r.cells.values())  # no mode given: ranked like the paper's rows
+    assert benchmark_rows([H3, MT]) == []
 
 
 def test_paper_rows_and_quote_mismatch_flags(built):

@@ -1,0 +1,59 @@
+"""Paper recipes: one card per FinDNA table (recipes/*.yaml), planned and run by `suite reproduce`.
+
+    all_recipes() → {name: RecipeSpec}      get_recipe("T4" | "t4" | "4") → RecipeSpec
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from suite.cards import check_name, load_cards
+from suite.errors import CardError, UnknownName
+from suite.recipes.spec import COLUMNS, KINDS, RecipeSpec
+
+STEPS = ("finetune", "pretrain")
+NETWORKS = ("teacher", "student")
+
+
+@cache
+def all_recipes() -> dict[str, RecipeSpec]:
+    return load_cards("recipes", RecipeSpec, _check)
+
+
+def _check(spec: RecipeSpec, path) -> None:
+    from suite.models import all_models
+    from suite.runs.plan import MODES
+
+    check_name(spec.name, str(path))
+    problems = []
+    if spec.kind not in KINDS:
+        problems.append((f"kind '{spec.kind}'", f"use one of {', '.join(KINDS)}"))
+    if spec.mode not in MODES:
+        problems.append((f"mode '{spec.mode}'", f"use one of {', '.join(MODES)}"))
+    problems += [(f"column '{c}'", f"use {', '.join(COLUMNS)}") for c in spec.columns if c not in COLUMNS]
+    labels = [e.label for e in spec.entries]
+    if len(set(labels)) != len(labels):
+        problems.append(("two entries share a label", "give every entry its own label"))
+    for entry in spec.entries:
+        if entry.model not in all_models():
+            problems.append((f"entry '{entry.label}': unknown model '{entry.model}'", "name a card in models/"))
+        if entry.network not in (None, *NETWORKS):
+            problems.append((f"entry '{entry.label}': network '{entry.network}'", f"use {' or '.join(NETWORKS)}"))
+        if entry.step not in STEPS:
+            problems.append((f"entry '{entry.label}': step '{entry.step}'", f"use {' or '.join(STEPS)}"))
+    if spec.kind == "cost" and spec.reference not in labels:
+        problems.append((f"reference '{spec.reference}' is not an entry label", f"use one of {', '.join(labels)}"))
+    if spec.kind != "cost" and not spec.tasks:
+        problems.append(("no tasks", "name tasks or a group"))
+    if problems:
+        what, fix = problems[0]
+        raise CardError(f"{path}: {what}", fix)
+
+
+def get_recipe(name: str) -> RecipeSpec:
+    """A recipe by card name, case-insensitively, with or without the 't' ('T4', 't4', '4')."""
+    key = name.strip().lower()
+    key = key if key in all_recipes() else f"t{key}"
+    if key not in all_recipes():
+        raise UnknownName("recipe", name, all_recipes())
+    return all_recipes()[key]

@@ -1,0 +1,164 @@
+"""`suite reproduce TABLE`: pretraining first (each variant once), then every entry's runs through `suite run`'s
+runner (one grid: run keys, resume without duplicates, Ray, MLflow), then the table beside the paper's numbers,
+written under `<out>/<table>/` as md / csv / html and logged on an MLflow run tagged suite.kind=report.
+
+Cost recipes (T6, T8) measure their entries one after another in this process and log the figures on an MLflow
+run tagged suite.kind=cost; the data recipe (T7) lists the task registry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+
+from suite.errors import SuiteError
+from suite.recipes.plan import RecipePlan, ReproduceRequest, plan_recipe
+from suite.reports.tables import ReportTable
+
+
+@dataclass
+class ReproduceResult:
+    plan: RecipePlan
+    table: ReportTable
+    files: list[Path] = field(default_factory=list)
+    run_id: str | None = None  # the MLflow report (or cost) run
+    summary: object = None  # RunSummary of the grid (scores recipes)
+    pretrained: list[Path] = field(default_factory=list)  # pretraining jobs run by this call
+
+
+def run_pretraining(plan: RecipePlan, console: Console) -> list[Path]:
+    """Every job whose exported weights are not there yet, in order; each is resumable (`suite pretrain`)."""
+    from suite.pretrain.loop import pretrain
+
+    todo = [job for job in plan.jobs if not job.present]
+    if todo and not plan.request.fasta:
+        raise SuiteError(f"recipe {plan.recipe.name.upper()} needs pretraining first ({', '.join(str(j.folder) for j in todo)})"
+                         " and no corpus was given",
+                         "pass --fasta hg38.fa (the paper's corpus; any FASTA for a quick run)")
+    done = []
+    for job in todo:
+        console.print(f"pretraining {job.folder.name} for {', '.join(job.entries)}: {job.config.total_steps} steps",
+                      highlight=False)
+        result = pretrain(job.config, plan.request.fasta, job.folder.parent, name=job.folder.name,
+                          tracking_uri=plan.request.tracking_uri)
+        if result.weights is None:
+            raise SuiteError(f"pretraining {job.folder} stopped at step {result.step}/{result.total_steps}",
+                             "run `suite reproduce` again to resume it")
+        done.append(job.folder)
+    return done
+
+
+def pretrain_metrics(plan: RecipePlan) -> dict[str, dict[str, float]]:
+    """Pretraining folder → the metrics its MLflow run logged (the view dissimilarity among them)."""
+    from suite import tracking
+
+    client, out = tracking.client(plan.request.tracking_uri), {}
+    for job in plan.jobs:
+        run_id = job.mlflow_run_id
+        if run_id:
+            try:
+                out[str(job.folder)] = dict(client.get_run(run_id).data.metrics)
+            except Exception:  # noqa: BLE001 - a run logged to another store: the cell says "not logged"
+                out[str(job.folder)] = {}
+    return out
+
+
+def reproduce(request: ReproduceRequest, console: Console | None = None, quiet: bool = False) -> ReproduceResult:
+    console = console or Console()
+    plan = plan_recipe(request)
+    kind = plan.recipe.kind
+    if kind == "data":
+        from suite.recipes.table import data_table
+
+        result = ReproduceResult(plan, data_table(plan))
+    elif kind == "cost":
+        result = _cost(plan)
+    else:
+        result = _scores(plan, console, quiet)
+    result.files = write_table(result.table, Path(request.out) / plan.recipe.name)
+    if kind == "scores":
+        from suite.reports.collect import log_report
+
+        out = Path(request.out) / plan.recipe.name
+        result.run_id = log_report(result.summary.tracking_uri, request.experiment, out, result.files,
+                                   {"recipe": plan.recipe.name, "profile": request.profile, "mode": plan.mode,
+                                    "seeds": ",".join(map(str, plan.seeds)), "tasks": ",".join(plan.tasks)})
+    return result
+
+
+def _scores(plan: RecipePlan, console: Console, quiet: bool) -> ReproduceResult:
+    from suite.recipes.table import scores_table
+    from suite.reports.collect import collect
+    from suite.reports.tables import prepare
+    from suite.runs.plan import Plan
+    from suite.runs.runner import execute
+
+    pretrained = run_pretraining(plan, console)
+    if pretrained:
+        plan = plan_recipe(plan.request)  # the weights exist now: every entry plans its runs
+    trials = list({t.key: t for t in plan.trials()}.values())  # entries may share a trial (same key): run it once
+    refused = [(f"{e.entry.label}: {what}", why) for e in plan.entries for what, why in e.plan.refused]
+    base = plan.entries[0].request
+    summary = execute(base, use_ray=plan.request.use_ray, quiet=quiet, console=console, plan=Plan(trials, refused))
+    collected = collect(plan.request.experiment, plan.request.tracking_uri, newest_only=False)
+    table = scores_table(plan, prepare(collected.runs), collected.parents, pretrain_metrics(plan))
+    return ReproduceResult(plan, table, summary=summary, pretrained=pretrained)
+
+
+def _cost(plan: RecipePlan) -> ReproduceResult:
+    """Measure the entries (the profile picks the sizes: paper → the cards' paper size, quick → small) and log them."""
+    import dataclasses
+
+    from suite import tracking
+    from suite.recipes.cost import measure, ratios
+    from suite.recipes.table import cost_table
+    from suite.runs.profiles import get_profile
+
+    recipe, request = plan.recipe, plan.request
+    size = get_profile(request.profile).model_size
+    entries = [_cost_entry(e, size) for e in recipe.entries]
+    results, device = measure(entries, length=recipe.length, batch=recipe.batch, repeats=request.repeats,
+                              device=request.device)
+    factors = ratios(results, recipe.reference)
+    table = cost_table(recipe, results, factors, device, recipe.length, recipe.batch)
+    client = tracking.client(request.tracking_uri)
+    run_id = client.create_run(tracking.experiment_id(client, request.experiment),
+                               run_name=f"cost · {recipe.name}", tags={"suite.kind": "cost", "suite.recipe": recipe.name,
+                                                                       "suite.device": device}).info.run_id
+    tracking.log_params(client, run_id, {"recipe": recipe.name, "profile": request.profile, "length": recipe.length,
+                                         "batch": recipe.batch, "repeats": request.repeats, "device": device,
+                                         **{f"size.{r.entry.label}": r.entry.size for r in results}})
+    for r in results:
+        slug = r.entry.label.replace(" ", "_")
+        for key, value in (("ms_per_batch", r.seconds_per_batch * 1e3), ("peak_memory_mb", r.peak_memory_mb),
+                           ("gflops_per_batch", r.flops_per_batch * 1e-9), ("parameters", r.parameters),
+                           *((f"{k}_factor", v) for k, v in factors[r.entry.label].items())):
+            client.log_metric(run_id, f"{slug}/{key}", float(value))
+    client.set_terminated(run_id, "FINISHED")
+    result = ReproduceResult(plan, table, run_id=run_id)
+    result.summary = dataclasses.make_dataclass("CostSummary", [("device", str)])(device)
+    return result
+
+
+def _cost_entry(entry, profile_size: str):
+    from suite.models import get_model_spec
+    from suite.recipes.cost import CostEntry
+
+    spec = get_model_spec(entry.model)
+    size = entry.size or (profile_size if profile_size in spec.size_names else spec.default_size)
+    return CostEntry(entry.label, entry.model, entry.step, size)
+
+
+def write_table(table: ReportTable, out: Path) -> list[Path]:
+    """table.md, table.csv (as printed), cells.csv (every number with its run ids), table.html."""
+    from suite.reports import render
+
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "table.md").write_text(render.markdown(table), encoding="utf-8")
+    render.wide_frame(table).to_csv(out / "table.csv", index=False)
+    render.tidy_frame([table]).to_csv(out / "cells.csv", index=False)
+    (out / "table.html").write_text(render.html_page(table.title, table.caption, [render.html_table(table)]),
+                                    encoding="utf-8")
+    return [out / name for name in ("table.md", "table.csv", "cells.csv", "table.html")]
