@@ -67,7 +67,12 @@ class FinDNASpec:
         return self.alpha, 1.0 - self.alpha
 
     def view_pair(self) -> tuple[str, str]:
-        return parse_pair(VIEW_ASSIGNMENTS.get(self.views, self.views))
+        """(student view, teacher view); raises when MNM would have no targets (no M in the student's view)."""
+        student, teacher = parse_pair(VIEW_ASSIGNMENTS.get(self.views, self.views))
+        if "M" not in student and self.weights()[0] > 0:
+            raise SuiteError(f"student view '{student}' has no masking (M), so MNM has no targets",
+                             "add M to the student view (e.g. 'MDIT+NR') or set alpha=0")
+        return student, teacher
 
 
 # ---------------------------------------------------------------- the method as pure functions
@@ -161,11 +166,7 @@ class FinDNAPretrainer(nn.Module):
     def __init__(self, backbone: nn.Module, spec: FinDNASpec = FinDNASpec()) -> None:
         super().__init__()
         self.spec = spec
-        self.student_view, self.teacher_view = spec.view_pair()
-        if "M" not in self.student_view and spec.weights()[0] > 0:
-            raise SuiteError(f"student view '{self.student_view}' has no masking (M), so MNM has no targets",
-                             "add M to the student view (e.g. 'MDIT+NR') or set alpha=0")
-        spec.weights()  # validates loss_weights
+        self.student_view, self.teacher_view = spec.view_pair()  # also validates the views and loss_weights
         self.student = PretrainNetwork(backbone, spec.cl_head == "separate")
         self.teacher = copy.deepcopy(self.student) if spec.use_teacher else None  # exact copy (facts §2.6)
         if self.teacher is not None:

@@ -49,7 +49,7 @@ def request(world, recipe: str, **changes) -> ReproduceRequest:
                      data_dir=str(world["root"] / "data"), tracking_uri=world["uri"])
     base = {"recipe": recipe, "profile": "quick", "seeds": (0,), "tasks": TASKS, "fasta": str(world["fasta"]),
             "run": run, "pretrain_steps": PRETRAIN_STEPS,
-            "pretrain_sets": {"size": "tiny", "window_len": 128, "n_windows": 512, "batch_size": 16, "save_every": 100},
+            "pretrain_sets": {"size": "tiny", "window_len": 64, "n_windows": 256, "batch_size": 8, "save_every": 100},
             "checkpoints": str(world["root"] / "checkpoints"), "use_ray": False, "out": str(world["root"] / "tables")}
     return ReproduceRequest(**{**base, **changes})
 
