@@ -50,12 +50,11 @@ def rss_kib() -> int:
 def one(config: str, family: str, length: int, batch: int, repeats: int, threads: int) -> dict:
     """Runs inside the subprocess: time, memory and FLOPs of one training step."""
     import torch
-    from torch.utils import flop_counter
-    from torch.utils.flop_counter import FlopCounterMode
 
     from suite.data.batching import SequenceBatch
     from suite.models import FAMILIES, load_families
     from suite.models.classifier import SequenceClassifier
+    from suite.train.cost import count_flops
 
     torch.set_num_threads(threads)
     torch.manual_seed(0)
@@ -81,22 +80,13 @@ def one(config: str, family: str, length: int, batch: int, repeats: int, threads
         step()
         times.append(time.perf_counter() - start)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-    aten = torch.ops.aten
-    # PyTorch's counter knows the CUDA attention kernels but not the CPU flash kernel SDPA dispatches to here.
-    cpu_attention = {
-        aten._scaled_dot_product_flash_attention_for_cpu:
-            lambda q, k, v, *_, out_shape=None, **__: flop_counter.sdpa_flop_count(q, k, v),
-        aten._scaled_dot_product_flash_attention_for_cpu_backward:
-            lambda g, q, k, v, *_, out_shape=None, **__: flop_counter.sdpa_backward_flop_count(g, q, k, v),
-    }
-    with FlopCounterMode(display=False, custom_mapping=cpu_attention) as counter:
-        step()
+    flops = count_flops(step)
     return {
         "config": config, "family": family, "L": length, "batch": batch,
         "params": sum(p.numel() for p in model.parameters()),
         "blocks": getattr(model.backbone.config, "blocks_per_layer", None),
         "step_s": statistics.median(times), "mem_mib": (peak - before) / 1024,
-        "gflop": counter.get_total_flops() / 1e9,
+        "gflop": flops / 1e9,
     }
 
 

@@ -335,6 +335,8 @@ def reproduce_command(
     no_ray: Annotated[bool, typer.Option("--no-ray", help="Run trials one by one in this process.")] = False,
     device: Annotated[Optional[str], typer.Option(help="Cost recipes: cpu or cuda (default: cuda when present).")] = None,
     repeats: Annotated[int, typer.Option(help="Cost recipes: timed steps per entry (median).")] = 3,
+    length: Annotated[Optional[int], typer.Option(help="Cost recipes: input length in bp (default: the recipe's, 1024).")] = None,
+    batch: Annotated[Optional[int], typer.Option(help="Cost recipes: batch size (default: the recipe's, 16).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No live view.")] = False,
 ) -> None:
     """Re-run a table of the FinDNA paper by name: pretraining first (each variant once), then its grid through
@@ -354,7 +356,7 @@ def reproduce_command(
         recipe=table, profile=profile, seeds=parse_seeds(seeds) if seeds else None, tasks=tasks, mode=mode, run=run,
         pretrain_steps=pretrain_steps, pretrain_sets=parse_sets(pretrain_set or []),
         fasta=str(fasta) if fasta else None, checkpoints=str(checkpoints), use_ray=not no_ray, out=str(out),
-        device=device, repeats=repeats,
+        device=device, repeats=repeats, length=length, batch=batch,
     )
     if dry_run:
         _print_recipe_plan(request)

@@ -134,6 +134,21 @@ class PretrainResult:
     weights: Path | None  # the exported backbone (at the end of training only)
 
 
+def train_step(pretrainer: FinDNAPretrainer, optimizer: torch.optim.Optimizer, params: list, batch: torch.Tensor,
+               generator: torch.Generator, clip_grad: float, step: int):
+    """Eq. 1's loss on one clean (B, L, 5) batch, backward, clipping, optimiser step (the EMA teacher and centre
+    are updated by `pretrainer.after_step` afterwards). The loop and the cost benchmark (Table 8) share it."""
+    out = pretrainer.loss(batch, generator)
+    if not math.isfinite(out.loss.item()):
+        raise SuiteError(f"pretraining loss is {out.loss.item()} at step {step}", "lower the learning rate")
+    optimizer.zero_grad(set_to_none=True)
+    out.loss.backward()
+    if clip_grad:
+        torch.nn.utils.clip_grad_norm_(params, clip_grad)
+    optimizer.step()
+    return out
+
+
 def build_backbone(config: PretrainConfig):
     from suite.models import build_backbone as build_from_card
     from suite.models import get_model_spec
@@ -221,20 +236,13 @@ def pretrain(config: PretrainConfig, fasta: str | Path, out: str | Path = "runs/
             generator = torch.Generator().manual_seed(config.seed * 1_000_003 + step)
             for group in optimizer.param_groups:
                 group["lr"] = float(lr_schedule[step])
-            out = pretrainer.loss(batch, generator)
-            if not math.isfinite(out.loss.item()):
-                raise SuiteError(f"pretraining loss is {out.loss.item()} at step {step}", "lower the learning rate")
-            optimizer.zero_grad(set_to_none=True)
-            out.loss.backward()
-            if config.clip_grad:
-                torch.nn.utils.clip_grad_norm_(params, config.clip_grad)
-            optimizer.step()
+            out = train_step(pretrainer, optimizer, params, batch, generator, config.clip_grad, step)
             metrics = {"train/loss": out.loss.item(), "train/mnm_loss": out.mnm.item(), "train/cl_loss": out.cl.item(),
                        "train/lr": float(lr_schedule[step]), "train/teacher_momentum": float(momentum_schedule[step]),
                        "train/mask_fraction": out.mask_fraction,
                        **{f"train/{k}": v for k, v in pretrainer.diagnostics(out.teacher_cls).items()}}
-            pretrainer.after_step(out.teacher_cls, float(momentum_schedule[step]))  # EMA teacher, centre
-            step += 1
+            pretrainer.after_step(out.teacher_cls, float(momentum_schedule[step]))  # EMA teacher, centre (after the
+            step += 1  # diagnostics, which read the centre this step's targets were computed with)
             history.append({"step": step, **metrics})
             if writer is not None:
                 writer.log(step, metrics)

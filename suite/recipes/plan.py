@@ -44,6 +44,8 @@ class ReproduceRequest:
     out: str = "reports/reproduce"
     device: str | None = None  # cost recipes: cpu | cuda (default: cuda when there is one)
     repeats: int = 3  # cost recipes: timed steps per entry
+    length: int | None = None  # cost recipes: input length (default: the recipe's)
+    batch: int | None = None  # cost recipes: batch size (default: the recipe's)
 
     @property
     def tracking_uri(self) -> str | None:

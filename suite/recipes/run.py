@@ -119,16 +119,16 @@ def _cost(plan: RecipePlan) -> ReproduceResult:
     recipe, request = plan.recipe, plan.request
     size = get_profile(request.profile).model_size
     entries = [_cost_entry(e, size) for e in recipe.entries]
-    results, device = measure(entries, length=recipe.length, batch=recipe.batch, repeats=request.repeats,
-                              device=request.device)
+    length, batch = request.length or recipe.length, request.batch or recipe.batch
+    results, device = measure(entries, length=length, batch=batch, repeats=request.repeats, device=request.device)
     factors = ratios(results, recipe.reference)
-    table = cost_table(recipe, results, factors, device, recipe.length, recipe.batch)
+    table = cost_table(recipe, results, factors, device, length, batch)
     client = tracking.client(request.tracking_uri)
     run_id = client.create_run(tracking.experiment_id(client, request.experiment),
                                run_name=f"cost · {recipe.name}", tags={"suite.kind": "cost", "suite.recipe": recipe.name,
                                                                        "suite.device": device}).info.run_id
-    tracking.log_params(client, run_id, {"recipe": recipe.name, "profile": request.profile, "length": recipe.length,
-                                         "batch": recipe.batch, "repeats": request.repeats, "device": device,
+    tracking.log_params(client, run_id, {"recipe": recipe.name, "profile": request.profile, "length": length,
+                                         "batch": batch, "repeats": request.repeats, "device": device,
                                          **{f"size.{r.entry.label}": r.entry.size for r in results}})
     for r in results:
         slug = r.entry.label.replace(" ", "_")

@@ -154,7 +154,9 @@ def cost_table(recipe, results: list, factors: dict, device: str, length: int, b
     for row, entry in zip(rows, recipe.entries):
         match = by_name.get(entry.published or "")
         shared = [k for k in COST_UNITS if match and match.cells.get(k, Cell()).mean is not None]
-        if shared:
+        if entry.label == recipe.reference:
+            row.cells["delta"] = Cell(text="reference")
+        elif shared:
             deltas = {k: row.cells[k].mean - match.cells[k].mean for k in shared}
             row.cells["delta"] = Cell(None, text=", ".join(f"{k} {v:+.2f}" for k, v in deltas.items()))
         else:
@@ -167,7 +169,8 @@ def cost_table(recipe, results: list, factors: dict, device: str, length: int, b
     caption = (f"One training step per batch of {batch} × {length} bp, every entry measured one after another in one "
                f"process on {device}; factor = ours ÷ {recipe.reference}'s. Time = median ms per batch, memory = "
                "peak during the steps above the process's memory before the entry was built, FLOPs = torch's "
-               "counter over one forward + backward (matmuls, convolutions, attention).")
+               "counter over one full step: forward, backward, optimiser (matmuls, convolutions, attention; "
+               "element-wise work counts 0). Random weights: the cost does not depend on their values.")
     notes = [*recipe.notes, *footnotes(papers)]
     return ReportTable(recipe.name, recipe.title, caption, columns, rows + papers, footnotes=notes)
 

@@ -182,3 +182,23 @@ def test_t7_is_the_registry_beside_the_paper(tmp_path):
     nontata = cells(result.table, "Nontata Prom.")
     assert nontata["train_size"].text == "27,097" and nontata["train_size"].note == ""
     assert (tmp_path / "t7" / "table.md").is_file()
+
+
+def test_t8_cost_recipe_measures_both_in_one_process_and_logs_them(tmp_path):
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    result = reproduce(ReproduceRequest("T8", run=RunRequest(models=(), tasks="", tracking_uri=uri), out=str(tmp_path),
+                                        length=64, batch=2, repeats=1, device="cpu"))
+    table = result.table
+    assert [r.label for r in table.rows] == ["FinDNA", "CM-MNM", "FinDNA (paper)", "CM-MNM (paper)"]
+    ours, mnm = cells(table, "FinDNA"), cells(table, "CM-MNM")
+    assert ours["time"].mean == ours["memory"].mean == ours["flops"].mean == 1.0
+    assert 0 < mnm["flops"].mean < 1  # no teacher forward, no [CLS] tokens
+    assert mnm["time_abs"].mean > 0 and mnm["memory_abs"].mean > 0
+    paper = cells(table, "CM-MNM (paper)")
+    assert paper["time"].mean == pytest.approx(95.42 / 95.97) and paper["memory"].mean == pytest.approx(4.52 / 5.65)
+    assert mnm["delta"].text.startswith(f"time {mnm['time'].mean - 95.42 / 95.97:+.2f}")
+    run = MlflowClient(tracking_uri=uri).get_run(result.run_id)
+    assert run.data.tags["suite.kind"] == "cost" and run.data.params["batch"] == "2"
+    assert run.data.metrics["CM-MNM/flops_factor"] == pytest.approx(mnm["flops"].mean)
+    assert run.data.metrics["FinDNA/gflops_per_batch"] == pytest.approx(ours["flops_abs"].mean)
+    assert "cpu" in table.caption and (tmp_path / "t8" / "table.md").is_file()
