@@ -321,11 +321,15 @@ def _memory_pass(entry: CostEntry, spec, data, length: int, device: torch.device
 
 
 def _time_pass(entries: list[CostEntry], specs: list, data, length: int, repeats: int, device: torch.device,
-               seed: int) -> list[float]:
-    """Median seconds per step of each entry: all entries built and warmed up (one step each), then `repeats`
-    rounds of one timed step per entry in turn, so a burst of other load on the machine hits every entry
-    alike instead of whichever happened to run then."""
+               seed: int, together: bool = True) -> list[float]:
+    """Median seconds per step of each entry. `together`: all entries built and warmed up (one step each), then
+    `repeats` rounds of one timed step per entry in turn, so a burst of other load on the machine hits every
+    entry alike instead of whichever happened to run then. Otherwise (when all entries at once would not fit in
+    memory) each entry is built, warmed up, timed and freed in turn."""
     _release_memory()
+    if not together:
+        return [_time_pass([entry], [spec], data, length, repeats, device, seed)[0]
+                for entry, spec in zip(entries, specs, strict=True)]
     steps = []
     for entry, spec in zip(entries, specs, strict=True):
         step, _ = _build(entry, spec, data, length, device, seed)
@@ -339,7 +343,19 @@ def _time_pass(entries: list[CostEntry], specs: list, data, length: int, repeats
             step()
             _synchronize(device)
             own.append(time.perf_counter() - start)
+    del steps
     return [statistics.median(own) for own in times]
+
+
+def _available_mb(device: torch.device) -> float:
+    """Memory this process could still take: free GPU memory, or MemAvailable of /proc/meminfo (inf if unknown)."""
+    if device.type == "cuda":
+        return torch.cuda.mem_get_info(device)[0] / 2**20
+    try:
+        with open("/proc/meminfo") as f:
+            return next(int(ln.split()[1]) / 1024 for ln in f if ln.startswith("MemAvailable:"))
+    except (OSError, StopIteration, ValueError):
+        return math.inf
 
 
 def measure(entries: list[CostEntry], length: int = 1024, batch: int = 16, repeats: int = 3,
@@ -349,7 +365,8 @@ def measure(entries: list[CostEntry], length: int = 1024, batch: int = 16, repea
 
     Two passes over the entries: first memory and FLOPs (each entry built, stepped twice, freed, in turn), then
     time (all entries built again with the same seed, one warm-up step each, then `repeats` rounds of one timed
-    step per entry; the time pass holds every entry's weights and optimiser state at once). On CPU with
+    step per entry; the time pass holds every entry's weights and optimiser state at once, unless their measured
+    peaks together exceed 80 % of the memory available: then each entry is timed alone, in turn). On CPU with
     glibc, the first pass runs with malloc's mmap/trim thresholds at 128 KiB and the second at glibc's usual
     steady state (32/64 MiB); these settings, like `threads` (torch.set_num_threads), stay in effect in this
     process afterwards."""
@@ -373,11 +390,14 @@ def measure(entries: list[CostEntry], length: int = 1024, batch: int = 16, repea
     if memory.glibc:
         _release_memory()
         _malloc_regime("speed")
-    seconds = _time_pass(entries, specs, data, length, repeats, dev, seed)
+    together = sum(peak for _, peak, _ in sized) < 0.8 * _available_mb(dev)  # else one at a time (no OOM)
+    seconds = _time_pass(entries, specs, data, length, repeats, dev, seed, together)
     _release_memory()
     results = [CostResult(entry, n, secs, peak, flops)
                for entry, (n, peak, flops), secs in zip(entries, sized, seconds, strict=True)]
-    return results, _device_line(dev, memory)
+    line = _device_line(dev, memory)
+    return results, line + ("" if together or len(entries) < 2 else
+                            "; timed one entry after another (all at once would not fit in memory)")
 
 
 def ratios(results: list[CostResult], reference: str) -> dict[str, dict[str, float]]:

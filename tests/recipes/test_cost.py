@@ -82,3 +82,15 @@ def test_bad_entries_are_one_line_errors_before_anything_runs(entry, message):
 def test_ratios_need_the_reference(t8):
     with pytest.raises(SuiteError, match="no result labelled"):
         ratios(t8[0], "NT-500M-human")
+
+
+def test_entries_too_big_together_are_timed_one_at_a_time(monkeypatch):
+    import suite.recipes.cost as cost
+
+    monkeypatch.setattr(cost, "_available_mb", lambda device: 1.0)  # pretend the machine is nearly full
+    results, device = measure(T8, **SMALL)
+    assert "timed one entry after another" in device
+    assert all(r.seconds_per_batch > 0 for r in results)
+    together, device_together = measure(T8, **SMALL)
+    assert "one entry after another" not in device_together
+    assert [r.flops_per_batch for r in results] == [r.flops_per_batch for r in together]
