@@ -91,6 +91,7 @@ def test_entries_too_big_together_are_timed_one_at_a_time(monkeypatch):
     results, device = measure(T8, **SMALL)
     assert "timed one entry after another" in device
     assert all(r.seconds_per_batch > 0 for r in results)
+    monkeypatch.undo()
     together, device_together = measure(T8, **SMALL)
     assert "one entry after another" not in device_together
     assert [r.flops_per_batch for r in results] == [r.flops_per_batch for r in together]
