@@ -29,3 +29,25 @@ def card_with_weights(name: str, folder) -> tuple:
 
     model, sha = resolve_weights(dataclasses.asdict(get_model_spec(name)), str(folder))
     return build(ModelSpec, model, "test"), sha
+
+
+def built_like_a_run(name: str, folder, n_classes: int = 2, max_len: int = 101) -> tuple:
+    """(SequenceClassifier, weights sha256): card `name` + `--set weights=FOLDER`, resolved by the run plan and
+    built as run_trial builds it."""
+    from suite.models import build_model
+
+    spec, sha = card_with_weights(name, folder)
+    return build_model(spec, n_classes, size=spec.default_size, recipe={"max_len": max_len}), sha
+
+
+def real_batch(n: int = 16, split: str = "train") -> SequenceBatch:
+    """The first `n` rows of the real GUE tf_mouse_2 split (the shared data folder; no environment change)."""
+    import numpy as np
+
+    from suite.data.batching import collate
+    from suite.data.cache import load_split
+    from suite.tasks import get_task
+    from tests.conftest import _shared_data
+
+    data = load_split(get_task("tf_mouse_2"), split, data_dir=_shared_data())
+    return collate(data.seqs, data.labels, np.arange(n))

@@ -5,18 +5,14 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pytest
 import torch
 
-from suite.data.batching import collate
-from suite.data.cache import load_split
 from suite.errors import SuiteError
-from suite.models import build_model, get_model_spec
+from suite.models import get_model_spec
 from suite.models.families import dnabert2
 from suite.models.renames import to_published
-from suite.tasks import get_task
-from tests.models.helpers import card_with_weights
+from tests.models.helpers import built_like_a_run, real_batch
 from tests.models.published_checkpoints import published, write_dnabert2
 
 
@@ -59,27 +55,17 @@ def test_attention_adds_minus_slope_times_distance_and_ignores_padded_keys():
 
 @pytest.fixture(scope="module")
 def snapshot(tmp_path_factory, shared_data):
-    import os
-
-    os.environ["SUITE_DATA_DIR"] = str(shared_data)
-    folder = tmp_path_factory.mktemp("dnabert2-snapshot")
-    return folder, write_dnabert2(folder)
-
-
-def load_like_a_run(folder, n_classes=2):
-    """Card + `--set weights=PATH`, resolved by the run plan and built as run_trial builds it."""
-    spec, sha = card_with_weights("dnabert2", folder)
-    return build_model(spec, n_classes, size=spec.default_size, recipe={"max_len": 101}), sha
-
-
-def real_batch(n=16, split="train"):
-    data = load_split(get_task("tf_mouse_2"), split)
-    return collate(data.seqs, data.labels, np.arange(n))
+    """A checkpoint in the published layout; the module's tests (and the `suite run` they start) read the shared
+    data through SUITE_DATA_DIR, set for this module only."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SUITE_DATA_DIR", str(shared_data))
+        folder = tmp_path_factory.mktemp("dnabert2-snapshot")
+        yield folder, write_dnabert2(folder)
 
 
 def test_published_snapshot_loads_through_the_card_path_and_reproduces_the_saved_model(snapshot):
     folder, saved = snapshot
-    model, sha = load_like_a_run(folder)
+    model, sha = built_like_a_run("dnabert2", folder)
     assert sha and model.backbone.config.hidden_size == 24  # architecture from config.json, not the card
     batch = real_batch()
     model.eval(), saved.eval()
@@ -94,7 +80,7 @@ def test_published_snapshot_loads_through_the_card_path_and_reproduces_the_saved
 def test_pooler_is_loaded_when_the_file_has_one(tmp_path, shared_data, monkeypatch):
     monkeypatch.setenv("SUITE_DATA_DIR", str(shared_data))
     saved = write_dnabert2(tmp_path, seed=3, pooler=True)
-    model, _ = load_like_a_run(tmp_path)
+    model, _ = built_like_a_run("dnabert2", tmp_path)
     assert torch.equal(model.backbone.pooler.weight, saved.pooler.weight)
 
 
@@ -114,7 +100,7 @@ def steps(model, batch, n, lr):
 
 
 def test_finetune_and_probe_steps_on_real_sequences(snapshot):
-    model, _ = load_like_a_run(snapshot[0])
+    model, _ = built_like_a_run("dnabert2", snapshot[0])
     batch = real_batch(32)
     before = eval_loss(model, batch)
     steps(model, batch, 8, 1e-3)

@@ -4,24 +4,19 @@ sequences, one `suite run` trial, and no remote code anywhere."""
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
-from suite.data.batching import collate
-from suite.data.cache import load_split
-from suite.models import build_model, get_model_spec
+from suite.models import get_model_spec
 from suite.models.families import hyenadna
 from suite.models.renames import to_published
-from suite.tasks import get_task
-from tests.models.helpers import card_with_weights
+from tests.models.helpers import built_like_a_run, real_batch
 from tests.models.published_checkpoints import published, write_hyenadna
 from tests.models.test_dnabert2 import eval_loss, steps
 
@@ -69,24 +64,17 @@ def test_states_are_causal_and_independent_of_padding():
 
 @pytest.fixture(scope="module")
 def snapshot(tmp_path_factory, shared_data):
-    os.environ["SUITE_DATA_DIR"] = str(shared_data)
-    folder = tmp_path_factory.mktemp("hyenadna-snapshot")
-    return folder, write_hyenadna(folder)
-
-
-def load_like_a_run(folder, n_classes=2):
-    spec, sha = card_with_weights("hyenadna_tiny_1k", folder)
-    return build_model(spec, n_classes, size=spec.default_size, recipe={"max_len": 101}), sha
-
-
-def real_batch(n=16):
-    data = load_split(get_task("tf_mouse_2"), "train")
-    return collate(data.seqs, data.labels, np.arange(n))
+    """A checkpoint in the published layout; the module's tests (and the `suite run` they start) read the shared
+    data through SUITE_DATA_DIR, set for this module only."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SUITE_DATA_DIR", str(shared_data))
+        folder = tmp_path_factory.mktemp("hyenadna-snapshot")
+        yield folder, write_hyenadna(folder)
 
 
 def test_published_snapshot_loads_through_the_card_path_and_reproduces_the_saved_model(snapshot):
     folder, saved = snapshot
-    model, sha = load_like_a_run(folder)
+    model, sha = built_like_a_run("hyenadna_tiny_1k", folder)
     assert sha and model.backbone.width == 16  # architecture from config.json
     batch = real_batch()
     x = batch.one_hot.float()
@@ -102,7 +90,7 @@ def test_published_snapshot_loads_through_the_card_path_and_reproduces_the_saved
 
 
 def test_finetune_and_probe_steps_on_real_sequences(snapshot):
-    model, _ = load_like_a_run(snapshot[0])
+    model, _ = built_like_a_run("hyenadna_tiny_1k", snapshot[0])
     batch = real_batch(32)
     before = eval_loss(model, batch)
     steps(model, batch, 8, 3e-3)
