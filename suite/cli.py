@@ -368,8 +368,8 @@ def reproduce_command(
     console.print(markdown(result.table), highlight=False, soft_wrap=True)
     console.print(f"written: {', '.join(str(f) for f in result.files)}"
                   + (f"; MLflow run {result.run_id}" if result.run_id else ""), highlight=False, soft_wrap=True)
-    summary = result.summary
-    if getattr(summary, "failed", 0):
+    summary = result.summary  # as `suite run`: exit 1 when a trial failed or nothing could be planned
+    if summary is not None and (summary.failed or (summary.refused and not summary.planned)):
         raise typer.Exit(1)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -52,3 +53,17 @@ def write_csv_gz(path: Path, header: str, rows: list[tuple[str, int]]) -> Path:
     text = header + "\n" + "".join(f"{s},{y}\n" for s, y in rows)
     path.write_bytes(gzip.compress(text.encode()))
     return path
+
+
+@contextmanager
+def torch_threads(n: int):
+    """torch's intra-op threads set to `n` for the block. Tiny models run faster on one thread, and one thread
+    per process cannot oversubscribe a busy 2-core machine."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

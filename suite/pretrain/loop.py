@@ -37,6 +37,7 @@ from suite.pretrain.findna import FinDNAPretrainer, FinDNASpec
 from suite.train.schedules import cosine, cosine_with_warmup
 
 MODELS = {"findna": "findna", "findna-t": "findna_t", "cm-mnm": "cm_mnm"}  # command name → model card
+COMMANDS = {card: command for command, card in MODELS.items()}  # model card → `suite pretrain --model` name
 EXPERIMENT = "pretrain"
 
 

@@ -48,10 +48,10 @@ import torch
 import torch.nn.functional as F
 
 from suite.errors import SuiteError, UnknownName
+from suite.pretrain.loop import COMMANDS
 from suite.train.cost import count_flops
 
 STEPS = ("finetune", "pretrain")
-PRETRAIN_COMMANDS = {"findna": "findna", "cm_mnm": "cm-mnm", "findna_t": "findna-t"}  # card → pretraining model
 
 
 @dataclass(frozen=True)
@@ -79,9 +79,9 @@ def _check(entry: CostEntry):
     spec = get_model_spec(entry.model)  # UnknownName (a SuiteError) for an unknown card
     if entry.step not in STEPS:
         raise SuiteError(f"unknown step kind '{entry.step}' for '{entry.label}'", f"use one of {', '.join(STEPS)}")
-    if entry.step == "pretrain" and spec.name not in PRETRAIN_COMMANDS:
+    if entry.step == "pretrain" and spec.name not in COMMANDS:
         raise SuiteError(f"model '{spec.name}' has no pretraining step in this suite ('{entry.label}')",
-                         f"use step 'finetune', or a pretrainable model: {', '.join(PRETRAIN_COMMANDS)}")
+                         f"use step 'finetune', or a pretrainable model: {', '.join(COMMANDS)}")
     if entry.size is not None and entry.size != "paper" and entry.size not in spec.sizes:
         raise UnknownName(f"size of model '{spec.name}'", entry.size, spec.size_names)
     return spec
@@ -120,7 +120,7 @@ def _pretrain(spec, size: str | None, length: int, data, device: torch.device, s
     from suite.pretrain.loop import build_backbone, profile_config, train_step
 
     size = size or spec.default_size
-    config = profile_config(PRETRAIN_COMMANDS[spec.name], "paper" if size == "paper" else "quick", size=size,
+    config = profile_config(COMMANDS[spec.name], "paper" if size == "paper" else "quick", size=size,
                             window_len=length, batch_size=len(data), seed=seed)
     _, backbone, _ = build_backbone(config)
     pretrainer = FinDNAPretrainer(backbone, config.method).to(device)

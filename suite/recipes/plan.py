@@ -23,8 +23,6 @@ from suite.runs.plan import Plan, expand
 from suite.runs.request import RunRequest
 from suite.tasks import select_tasks
 
-PRETRAINED_BY = {"findna": "findna", "findna_t": "findna-t", "cm_mnm": "cm-mnm"}  # model card → `suite pretrain --model`
-
 
 @dataclass(frozen=True)
 class ReproduceRequest:
@@ -110,14 +108,14 @@ class RecipePlan:
 def pretrain_job(entry: Entry, request: ReproduceRequest) -> tuple[str, object] | None:
     """(folder name, PretrainConfig) of the pretraining this entry needs, or None (published / baseline models)."""
     from suite.pretrain.augment import pair_from_lists
-    from suite.pretrain.loop import profile_config, run_name, with_views
+    from suite.pretrain.loop import COMMANDS, profile_config, run_name, with_views
 
     variant = entry.pretrain
-    command = (variant.model if variant and variant.model else None) or PRETRAINED_BY.get(entry.model)
+    command = (variant.model if variant and variant.model else None) or COMMANDS.get(entry.model)
     if command is None:
         if variant is not None:
             raise SuiteError(f"entry '{entry.label}': model '{entry.model}' is not pretrained by `suite pretrain`",
-                             f"pretrain one of {', '.join(PRETRAINED_BY)} or drop `pretrain:`")
+                             f"pretrain one of {', '.join(COMMANDS)} or drop `pretrain:`")
         return None
     unknown = sorted(set(request.pretrain_sets) - {f.name for f in dataclasses.fields(profile_config("findna"))})
     if unknown:

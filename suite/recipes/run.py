@@ -16,6 +16,7 @@ from rich.console import Console
 from suite.errors import SuiteError
 from suite.recipes.plan import RecipePlan, ReproduceRequest, plan_recipe
 from suite.reports.tables import ReportTable
+from suite.runs.runner import RunSummary
 
 
 @dataclass
@@ -24,7 +25,7 @@ class ReproduceResult:
     table: ReportTable
     files: list[Path] = field(default_factory=list)
     run_id: str | None = None  # the MLflow report (or cost) run
-    summary: object = None  # RunSummary of the grid (scores recipes)
+    summary: RunSummary | None = None  # the grid's (scores recipes only)
     pretrained: list[Path] = field(default_factory=list)  # pretraining jobs run by this call
 
 
@@ -52,6 +53,8 @@ def run_pretraining(plan: RecipePlan, console: Console) -> list[Path]:
 
 def pretrain_metrics(plan: RecipePlan) -> dict[str, dict[str, float]]:
     """Pretraining folder → the metrics its MLflow run logged (the view dissimilarity among them)."""
+    from mlflow.exceptions import MlflowException
+
     from suite import tracking
 
     client, out = tracking.client(plan.request.tracking_uri), {}
@@ -60,7 +63,7 @@ def pretrain_metrics(plan: RecipePlan) -> dict[str, dict[str, float]]:
         if run_id:
             try:
                 out[str(job.folder)] = dict(client.get_run(run_id).data.metrics)
-            except Exception:  # noqa: BLE001 - a run logged to another store: the cell says "not logged"
+            except MlflowException:  # a run logged to another store: the cell says "not logged"
                 out[str(job.folder)] = {}
     return out
 
@@ -77,11 +80,11 @@ def reproduce(request: ReproduceRequest, console: Console | None = None, quiet: 
         result = _cost(plan)
     else:
         result = _scores(plan, console, quiet)
-    result.files = write_table(result.table, Path(request.out) / plan.recipe.name)
+    out = Path(request.out) / plan.recipe.name
+    result.files = write_table(result.table, out)
     if kind == "scores":
         from suite.reports.collect import log_report
 
-        out = Path(request.out) / plan.recipe.name
         result.run_id = log_report(result.summary.tracking_uri, request.experiment, out, result.files,
                                    {"recipe": plan.recipe.name, "profile": request.profile, "mode": plan.mode,
                                     "seeds": ",".join(map(str, plan.seeds)), "tasks": ",".join(plan.tasks)})
@@ -109,8 +112,6 @@ def _scores(plan: RecipePlan, console: Console, quiet: bool) -> ReproduceResult:
 
 def _cost(plan: RecipePlan) -> ReproduceResult:
     """Measure the entries (the profile picks the sizes: paper → the cards' paper size, quick → small) and log them."""
-    import dataclasses
-
     from suite import tracking
     from suite.recipes.cost import measure, ratios
     from suite.recipes.table import cost_table
@@ -123,23 +124,19 @@ def _cost(plan: RecipePlan) -> ReproduceResult:
     results, device = measure(entries, length=length, batch=batch, repeats=request.repeats, device=request.device)
     factors = ratios(results, recipe.reference)
     table = cost_table(recipe, results, factors, device, length, batch)
-    client = tracking.client(request.tracking_uri)
-    run_id = client.create_run(tracking.experiment_id(client, request.experiment),
-                               run_name=f"cost · {recipe.name}", tags={"suite.kind": "cost", "suite.recipe": recipe.name,
-                                                                       "suite.device": device}).info.run_id
-    tracking.log_params(client, run_id, {"recipe": recipe.name, "profile": request.profile, "length": length,
-                                         "batch": batch, "repeats": request.repeats, "device": device,
-                                         **{f"size.{r.entry.label}": r.entry.size for r in results}})
+    writer = tracking.RunWriter(request.tracking_uri, request.experiment, f"cost · {recipe.name}")
+    run_id = writer.start(params={"recipe": recipe.name, "profile": request.profile, "length": length, "batch": batch,
+                                  "repeats": request.repeats, "device": device,
+                                  **{f"size.{r.entry.label}": r.entry.size for r in results}},
+                          tags={"suite.kind": "cost", "suite.recipe": recipe.name, "suite.device": device})
     for r in results:
         slug = r.entry.label.replace(" ", "_")
-        for key, value in (("ms_per_batch", r.seconds_per_batch * 1e3), ("peak_memory_mb", r.peak_memory_mb),
-                           ("gflops_per_batch", r.flops_per_batch * 1e-9), ("parameters", r.parameters),
-                           *((f"{k}_factor", v) for k, v in factors[r.entry.label].items())):
-            client.log_metric(run_id, f"{slug}/{key}", float(value))
-    client.set_terminated(run_id, "FINISHED")
-    result = ReproduceResult(plan, table, run_id=run_id)
-    result.summary = dataclasses.make_dataclass("CostSummary", [("device", str)])(device)
-    return result
+        writer.log(0, {f"{slug}/{key}": value for key, value in (
+            ("ms_per_batch", r.seconds_per_batch * 1e3), ("peak_memory_mb", r.peak_memory_mb),
+            ("gflops_per_batch", r.flops_per_batch * 1e-9), ("parameters", r.parameters),
+            *((f"{k}_factor", v) for k, v in factors[r.entry.label].items()))})
+    writer.finish()
+    return ReproduceResult(plan, table, run_id=run_id)
 
 
 def _cost_entry(entry, profile_size: str):

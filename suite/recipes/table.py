@@ -29,7 +29,7 @@ from suite.reports.tables import (
     paper_rows,
     summarise,
 )
-from suite.tasks import all_tasks
+from suite.tasks import all_tasks, select_tasks
 
 KL_COLUMNS = {"kl": ("views/kl_code_row_mean", "KL (code: row mean)"), "kl_sum": ("views/kl_eq10_sum", "KL Eq. 10 (sum)")}
 
@@ -44,9 +44,8 @@ def scores_table(plan: RecipePlan, runs: pd.DataFrame, parents: dict[str, str], 
     ours = []
     for entry_plan in plan.entries:
         keys = {t.key for t in entry_plan.plan.trials}
-        mine = runs[runs["run_key"].isin(keys)] if len(runs) else runs
-        cells = {t: summarise(mine[mine["task"] == t], "primary", ctx) if len(mine) else Cell(text="no runs")
-                 for t in tasks}
+        mine = runs[runs["run_key"].isin(keys)]  # collect() gives the columns even when there are no runs
+        cells = {t: summarise(mine[mine["task"] == t], "primary", ctx) for t in tasks}
         if "kl" in recipe.columns:
             logged = pretrain_metrics.get(str(entry_plan.job.folder), {}) if entry_plan.job else {}
             for column, (metric, _) in KL_COLUMNS.items():
@@ -64,7 +63,7 @@ def scores_table(plan: RecipePlan, runs: pd.DataFrame, parents: dict[str, str], 
         _paper_kl(papers, table_id)
         columns += [(c, header) for c, (_, header) in KL_COLUMNS.items()]
     if "average" in recipe.columns:
-        _averages(ours, papers, tasks, table_id, [t.name for t in _recipe_tasks(plan)])
+        _averages(ours, papers, tasks, table_id, [t.name for t in select_tasks(recipe.tasks)])
         columns.append(("average", "Avg"))
         marked.append("average")
     notes = [*recipe.notes, *footnotes(papers)]
@@ -76,12 +75,6 @@ def scores_table(plan: RecipePlan, runs: pd.DataFrame, parents: dict[str, str], 
     table = ReportTable(recipe.name, recipe.title, caption, columns + [("delta", "Δ vs paper")], ours + papers,
                         marked=marked, footnotes=notes)
     return mark(table)
-
-
-def _recipe_tasks(plan: RecipePlan):
-    from suite.tasks import select_tasks
-
-    return select_tasks(plan.recipe.tasks)
 
 
 def _paper_kl(papers: list[Row], table_id: str) -> None:

@@ -135,8 +135,6 @@ def resolve_weights(model: dict, weights: str, network: str | None = None) -> tu
     `backbone_params`), which then replaces the card's sizes. Missing weights are refused here, before anything
     runs. `network` picks one of the networks such a folder exported (config.json `networks`: teacher and
     student after self-distillation, paper Table 9); None = the card's file (FinDNA: the teacher)."""
-    import json
-
     from suite.models.spec import WeightsSpec
 
     spec = WeightsSpec(**model["weights"])
@@ -146,16 +144,15 @@ def resolve_weights(model: dict, weights: str, network: str | None = None) -> tu
         spec = WeightsSpec(**{**model["weights"], "local": weights})
         if spec.is_random:
             raise SuiteError(f"--set weights={weights}: not a folder", "use weights=card, weights=none or a path")
-        config = Path(weights) / "config.json"
-        if config.is_file() and "backbone_params" in json.loads(config.read_text()):
-            params = json.loads(config.read_text())["backbone_params"]
-            model = {**model, "params": params, "sizes": {"checkpoint": {}}, "default_size": "checkpoint"}
     if weights == "none" or spec.is_random:
         if network:
             raise SuiteError(f"--set network={network} with random initialisation", "drop network, or give weights")
         return model, None
+    meta = _checkpoint_meta(Path(spec.local))
+    if weights != "card" and "backbone_params" in meta:
+        model = {**model, "params": meta["backbone_params"], "sizes": {"checkpoint": {}}, "default_size": "checkpoint"}
     if network:
-        spec = _network_file(spec, network, model["name"])
+        spec = _network_file(spec, network, model["name"], meta.get("networks", {}))
         model = {**model, "weights": {**model["weights"], "file": spec.file}}
     path = (Path(spec.local) / spec.file).resolve()
     if not path.is_file():
@@ -167,12 +164,16 @@ def resolve_weights(model: dict, weights: str, network: str | None = None) -> tu
     return model, digest(path)
 
 
-def _network_file(spec, network: str, model_name: str):
-    """The WeightsSpec of one named network of a `suite pretrain` folder, or a one-line error naming the choices."""
+def _checkpoint_meta(folder: Path) -> dict:
+    """config.json of a `suite pretrain` folder (backbone_params, networks, …), read once; {} when there is none."""
     import json
 
-    config = Path(spec.local) / "config.json"
-    networks = json.loads(config.read_text()).get("networks", {}) if config.is_file() else {}
+    config = folder / "config.json"
+    return json.loads(config.read_text()) if config.is_file() else {}
+
+
+def _network_file(spec, network: str, model_name: str, networks: dict):
+    """The WeightsSpec of one named network of a `suite pretrain` folder, or a one-line error naming the choices."""
     if network not in networks:
         raise SuiteError(f"model '{model_name}': no '{network}' network in {Path(spec.local).resolve()}"
                          + (f" (it has {', '.join(networks)})" if networks else " (no config.json networks)"),

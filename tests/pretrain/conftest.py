@@ -1,16 +1,14 @@
 import pytest
-import torch
+
+from tests.conftest import torch_threads
 
 COHN = "/work/shared/data/pretrain/cohn_test_sequences.fa.gz"
 
 
 @pytest.fixture(autouse=True)
 def one_thread():
-    """Tiny tensors: one intra-op thread is faster, and immune to a busy 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+    with torch_threads(1):
+        yield
 
 
 @pytest.fixture
