@@ -1,8 +1,8 @@
-"""The suite's first real leaderboard on this CPU (not a test): baselines and FinDNA on the GUE data sets that are
-complete here (train + dev + test), quick profile, 3 seeds, test MCC mean ± std, with DNABERT-2's and
-NT-2500M-multi's published scores beside (reports/published/gue_dnabert2.csv), and wall time per model.
+"""The CPU leaderboard (not a test): baselines, FinDNA and FinDNA-T from random init on the GUE data sets that are
+complete here (train + dev + test), quick (CPU) profile, 3 seeds, test MCC mean ± std, with DNABERT-2's and
+NT-2500M-multi's published scores beside (reports/published/gue_dnabert2.csv), and trial time per model.
 
-    python benchmarks/gue_leaderboard.py [--pretrained runs/checkpoints/findna-quick] [--out reports/gue_cpu_leaderboard.md]
+    python benchmarks/gue_leaderboard.py [--models cnn,deepbind] [--out reports/gue_cpu_leaderboard.md]
 
 Every trial goes through `suite run`'s machinery (plan, local Ray, MLflow store under ./runs/), so the table
 can be rebuilt from MLflow, and re-running the script resumes instead of re-training.
@@ -26,72 +26,102 @@ def published(path: Path) -> dict[tuple[str, str], float]:
         return {(r["model"], r["task"]): float(r["mean"]) for r in csv.DictReader(handle)}
 
 
+def finished_rows(request, model: str) -> list[dict]:
+    """Per task: mean ± std of test MCC and the mean trial time over the model's finished quick-profile trials in
+    the experiment, read back from MLflow by tags (a piece run earlier, perhaps by an older commit, still counts;
+    the newest finished trial of each seed is the one taken)."""
+    import numpy as np
+
+    from suite.runs.tracking import RunTracker
+
+    tracker = RunTracker(request.tracking_uri, request.experiment)
+    runs = tracker._search(f"tags.`suite.kind` = 'trial' AND tags.`suite.model` = '{model}' AND "
+                           "tags.`suite.profile` = 'quick' AND attributes.status = 'FINISHED'")
+    latest: dict[tuple[str, str], object] = {}
+    for run in sorted(runs, key=lambda r: r.info.start_time):
+        latest[(run.data.tags["suite.task"], run.data.tags["suite.seed"])] = run
+    rows = []
+    for task in TASKS:
+        picked = [r for (t, _), r in latest.items() if t == task and "test/mcc" in r.data.metrics]
+        if not picked:
+            continue
+        mcc = np.array([r.data.metrics["test/mcc"] for r in picked])
+        wall = np.array([r.data.metrics.get("cost/wall_seconds", 0.0) for r in picked])
+        rows.append({"task": task, "test/mcc_mean": float(mcc.mean()),
+                     "test/mcc_std": float(mcc.std(ddof=1)) if len(mcc) > 1 else 0.0,
+                     "cost/wall_seconds_mean": float(wall.mean()), "n_runs": len(picked)})
+    return rows
+
+
+MODELS = ("cnn", "deepbind", "kmer_lr", "findna", "findna_t")  # random init, quick (CPU) profile
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--pretrained", default="runs/checkpoints/findna-quick",
-                        help="checkpoint folder of a quick `suite pretrain --model findna` run")
+    parser.add_argument("--models", default=",".join(MODELS),
+                        help="the models to run now (the table shows every model already in the experiment)")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--concurrent", type=int, default=2)
     parser.add_argument("--experiment", default="gue-cpu-leaderboard")
     parser.add_argument("--out", default="reports/gue_cpu_leaderboard.md")
-    parser.add_argument("--max-train-rows", type=int, default=None,
-                        help="cap the training rows below the quick profile's 8,000 (to fit a CPU session)")
     args = parser.parse_args()
 
     from rich.console import Console
 
+    from suite.runs.profiles import get_profile
     from suite.runs.request import RunRequest
     from suite.runs.runner import execute
 
-    cap = {"max_train_rows": args.max_train_rows} if args.max_train_rows else {}
-    variants = [("cnn", "cnn", cap), ("kmer_lr", "kmer_lr", cap), ("findna (random init)", "findna", cap),
-                ("findna (quick pretraining)", "findna", {**cap, "weights": args.pretrained})]
+    chosen = [m.strip() for m in args.models.split(",") if m.strip()]
     results: dict[str, dict[str, dict]] = {}
-    walls: dict[str, float] = {}
-    for label, model, sets in variants:
-        request = RunRequest(models=(model,), tasks=",".join(TASKS), seeds=tuple(range(args.seeds)), sets=sets,
+    for model in MODELS:  # every model: the ones not chosen only read back what is finished (resume, no training)
+        request = RunRequest(models=(model,), tasks=",".join(TASKS), seeds=tuple(range(args.seeds)),
                              profile="quick", experiment=args.experiment, max_concurrent=args.concurrent)
-        start = time.perf_counter()
-        summary = execute(request, quiet=True, console=Console(stderr=True))
-        walls[label] = time.perf_counter() - start
-        results[label] = {row["task"]: row for row in summary.leaderboard}
-        print(f"{label}: {summary.finished} finished, {summary.failed} failed, {summary.skipped} resumed, "
-              f"{walls[label] / 60:.1f} min", flush=True)
+        if model not in chosen:
+            rows = finished_rows(request, model)
+        else:
+            start = time.perf_counter()
+            summary = execute(request, quiet=True, console=Console(stderr=True))
+            rows = summary.leaderboard
+            print(f"{model}: {summary.finished} finished, {summary.failed} failed, {summary.skipped} resumed, "
+                  f"{(time.perf_counter() - start) / 60:.1f} min", flush=True)
+        results[model] = {row["task"]: row for row in rows}
 
     refs = published(Path(__file__).resolve().parent.parent / "reports" / "published" / "gue_dnabert2.csv")
-    labels = [label for label, _, _ in variants]
+    profile = get_profile("quick")
     lines = [
-        "# GUE on this CPU: first real leaderboard",
+        "# GUE on this CPU: the leaderboard under the converging CPU profile",
         "",
-        f"Test MCC (x100), mean ± std over {args.seeds} seeds; quick profile (small model size, at most 4 epochs "
-        f"on at most {args.max_train_rows or 8000:,} training rows (a seeded stratified subset of train)"
-        f"{' instead of the profile' + chr(39) + 's 8,000' if args.max_train_rows else ''}; GUE's official dev "
-        "split for model selection, test evaluated once). "
-        "FinDNA (quick pretraining) starts from a 256-step `suite pretrain --model findna --profile quick` on "
-        "the 6,948 human enhancer sequences of ../shared/data/pretrain, not on a genome. Published columns: "
-        "DNABERT-2 paper, full GUE table (fine-tuned, full data, GPU). Generated by "
-        "`benchmarks/gue_leaderboard.py`; runs in MLflow experiment "
-        f"`{args.experiment}`. Machine: {platform.machine()}, 2 CPU cores, {args.concurrent} trials at once.",
+        f"Test MCC (x100), mean ± std over {args.seeds} seeds, random initialisation, `--profile quick` "
+        f"({profile.description}); GUE's official dev split for model selection and early stopping, test "
+        "evaluated once. Settings per model are its card's `training.quick` block. Published columns: DNABERT-2 "
+        "paper, full GUE table (pretrained, fine-tuned on the full data, GPU). Generated by "
+        f"`python benchmarks/gue_leaderboard.py`; runs in MLflow experiment `{args.experiment}`. Machine: "
+        f"{platform.machine()}, 2 CPU cores, {args.concurrent} trials at once, one thread each.",
         "",
-        "| task | " + " | ".join(labels) + " | " + " | ".join(f"{p} (published)" for p in PUBLISHED) + " |",
-        "|---|" + "---|" * (len(labels) + len(PUBLISHED)),
+        "| task | " + " | ".join(MODELS) + " | " + " | ".join(f"{p} (published)" for p in PUBLISHED) + " |",
+        "|---|" + "---|" * (len(MODELS) + len(PUBLISHED)),
     ]
     for task in TASKS:
         cells = []
-        for label in labels:
-            row = results[label].get(task)
-            cells.append(f"{100 * row['test/mcc_mean']:.2f} ± {100 * row['test/mcc_std']:.2f}" if row else "missing")
+        for model in MODELS:
+            row = results[model].get(task)
+            cells.append(f"{100 * row['test/mcc_mean']:.2f} ± {100 * row['test/mcc_std']:.2f}" if row else "not run")
         cells += [f"{refs[(p, task)]:.2f}" for p in PUBLISHED]
         lines.append(f"| {task} | " + " | ".join(cells) + " |")
-    means = []
-    for label in labels:
-        values = [results[label][t]["test/mcc_mean"] for t in TASKS if t in results[label]]
-        means.append(f"{100 * sum(values) / len(values):.2f}" if values else "-")
+    means, walls = [], []
+    for model in MODELS:
+        rows = [results[model][t] for t in TASKS if t in results[model]]
+        complete = len(rows) == len(TASKS)
+        means.append(f"{100 * sum(r['test/mcc_mean'] for r in rows) / len(rows):.2f}" + ("" if complete else
+                     f" ({len(rows)} tasks)") if rows else "-")
+        seconds = sum(r.get("cost/wall_seconds_mean", 0.0) * r.get("n_runs", 0) for r in rows)
+        walls.append(f"{seconds / 60:.1f}" if rows else "-")
     means += [f"{sum(refs[(p, t)] for t in TASKS) / len(TASKS):.2f}" for p in PUBLISHED]
     lines.append("| **average** | " + " | ".join(means) + " |")
-    lines.append("| wall time (min) | " + " | ".join(f"{walls[l] / 60:.1f}" for l in labels) + " | | |")
-    lines += ["", "Wall time covers the whole `suite run` of one model over the 11 tasks x seeds (Ray start, "
-              "data, training, MLflow); a resumed run counts only what it re-ran."]
+    lines.append("| trial time, summed (min) | " + " | ".join(walls) + " | | |")
+    lines += ["", "Trial time is the sum over the model's trials of each trial's own wall time (data, training, "
+              "evaluation; one CPU thread), so a run resumed in pieces counts every trial once."]
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines) + "\n")

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 FAMILIES: Registry = Registry("model family")
 FAMILY_DIR = Path(__file__).parent / "families"
-POOLING_NAMES = ("cls_mean", "mean", "cls_and_mean")  # checked against pooling.POOLINGS by a test
+POOLING_NAMES = ("cls_mean", "mean", "max", "mean_max", "cls_and_mean", "cls_and_max")  # checked against pooling.POOLINGS by a test
 HEAD_NAMES = ("linear", "mlp")  # checked against heads.HEADS by a test
 
 __all__ = ["FAMILIES", "ModelSpec", "WeightsSpec", "all_models", "get_model_spec", "build_backbone", "build_model"]
@@ -67,8 +67,50 @@ def _check(spec: ModelSpec, path: Path) -> None:
     for task, recipe in spec.recipes.items():
         if not isinstance(recipe, dict):
             raise CardError(f"{path}: recipes.{task} must be a mapping", "write it as `{key: value, ...}`")
+    check_training(spec.training, str(path))
     if not isinstance(spec.fidelity.get("backbone", {}), dict):
         raise CardError(f"{path}: fidelity.backbone must be a mapping", "write it as `{key: value, ...}`")
+
+
+TRAINING_BLOCKS = ("finetune", "probe", "quick", "paper")  # a mode's or a profile's settings
+
+
+def check_training(training: dict, source: str) -> None:
+    """A card's `training:` block: `finetune:` (required), `probe:`, `quick:`/`paper:` (a profile's settings for this
+    model), `tasks:` (per-task settings from the authors' configs, paper profile), `follows_paper:` (the task card's
+    `paper:` recipe applies). Every leaf key is a trainer setting; anything else is an error naming the closest key."""
+    from suite.errors import closest
+    from suite.train.config import FIT_KEYS, RUN_SETTINGS
+
+    EXTRA_TRAINING_KEYS = tuple(RUN_SETTINGS)
+
+    def leaf(block: object, where: str) -> None:
+        if not isinstance(block, dict):
+            raise CardError(f"{source}: {where} must be a mapping", "write it as `{key: value, ...}`")
+        for key in block:
+            if key not in FIT_KEYS + EXTRA_TRAINING_KEYS:
+                guess = closest(str(key), [*FIT_KEYS, *EXTRA_TRAINING_KEYS])
+                raise CardError(f"{source}: unknown key '{key}' in {where}",
+                                f"did you mean '{guess}'?" if guess else f"use one of {', '.join(FIT_KEYS)}")
+
+    if not isinstance(training, dict) or "finetune" not in training:
+        raise CardError(f"{source}: `training:` needs a `finetune:` block (the model's downstream settings)",
+                        "add `training: {finetune: {lr: ..., batch_size: ..., epochs: ...}}`")
+    for key, block in training.items():
+        if key in TRAINING_BLOCKS:
+            leaf(block, f"training.{key}")
+        elif key == "tasks":
+            if not isinstance(block, dict):
+                raise CardError(f"{source}: training.tasks must be a mapping of task → settings", "fix the card")
+            for task, settings in block.items():
+                leaf(settings, f"training.tasks.{task}")
+        elif key == "follows_paper":
+            if not isinstance(block, bool):
+                raise CardError(f"{source}: training.follows_paper must be true or false", "fix the card")
+        else:
+            guess = closest(str(key), [*TRAINING_BLOCKS, "tasks", "follows_paper"])
+            raise CardError(f"{source}: unknown key '{key}' in training", f"did you mean '{guess}'?" if guess else
+                            "use finetune, probe, quick, paper, tasks or follows_paper")
 
 
 def get_model_spec(name: str) -> ModelSpec:

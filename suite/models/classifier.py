@@ -18,7 +18,7 @@ from torch import Tensor, nn
 from suite.data.batching import SequenceBatch
 from suite.errors import SuiteError
 from suite.models.heads import HEADS
-from suite.models.pooling import POOLED_WIDTH, POOLINGS
+from suite.models.pooling import POOLED_WIDTH, POOLINGS, check_pooling
 
 Mode = Literal["finetune", "probe"]
 
@@ -48,6 +48,7 @@ class SequenceClassifier(nn.Module):
         head_dropout: float = 0.0,
     ) -> None:
         super().__init__()
+        POOLINGS.get(pooling)  # an unknown name fails first, naming the choices
         if n_classes < 2:
             raise SuiteError(f"a classifier needs at least 2 classes, got {n_classes}", "check the task card's classes")
         self.backbone = backbone
@@ -57,8 +58,7 @@ class SequenceClassifier(nn.Module):
         self.head = HEADS.get(head)(self.embed_dim, n_classes, head_hidden, head_dropout)
         self.n_classes = n_classes
         self.mode: Mode = "finetune"
-        if pooling != "mean" and getattr(backbone, "n_cls", 0) == 0:
-            raise SuiteError(f"pooling '{pooling}' needs [CLS] tokens but the backbone has n_cls = 0", "use pooling: mean")
+        check_pooling(pooling, backbone, f"the {type(backbone).__name__} backbone")
 
     # ---- the model protocol -------------------------------------------------------------------------------
     def embed(self, batch: SequenceBatch) -> Tensor:

@@ -39,10 +39,51 @@ def masked_mean(tokens: Tensor, cls: Tensor, mask: Tensor) -> Tensor:
     return (tokens * weights).sum(dim=1) / weights.sum(dim=1).clamp_min(1.0)
 
 
+@POOLINGS.register("max")
+def masked_max(tokens: Tensor, cls: Tensor, mask: Tensor) -> Tensor:
+    """Channel-wise maximum of the token outputs V over real positions only: a motif anywhere in the sequence
+    excites its detector's channel wherever it sits (DeepBind's global max pooling), where a mean over L
+    positions dilutes one occurrence by 1/L."""
+    filled = tokens.masked_fill(~mask[..., None].bool(), float("-inf"))
+    return filled.amax(dim=1).nan_to_num(neginf=0.0)
+
+
+@POOLINGS.register("mean_max")
+def mean_max(tokens: Tensor, cls: Tensor, mask: Tensor) -> Tensor:
+    """[mean(V), max(V)] over real positions concatenated: the average composition and the strongest local hit."""
+    return torch.cat([masked_mean(tokens, cls, mask), masked_max(tokens, cls, mask)], dim=-1)
+
+
 @POOLINGS.register("cls_and_mean")
 def cls_and_mean(tokens: Tensor, cls: Tensor, mask: Tensor) -> Tensor:
     """[mean(Q), mean(V)] concatenated (paper §3.4, "V and Q")."""
     return torch.cat([cls_mean(tokens, cls, mask), masked_mean(tokens, cls, mask)], dim=-1)
 
 
-POOLED_WIDTH.update({"cls_mean": lambda e: e, "mean": lambda e: e, "cls_and_mean": lambda e: 2 * e})
+@POOLINGS.register("cls_and_max")
+def cls_and_max(tokens: Tensor, cls: Tensor, mask: Tensor) -> Tensor:
+    """[mean(Q), max(V)] concatenated: the [CLS] summary (which keeps where things are, e.g. a TATA box at a fixed
+    distance from the TSS) beside the strongest local hit wherever it sits (a TF motif)."""
+    return torch.cat([cls_mean(tokens, cls, mask), masked_max(tokens, cls, mask)], dim=-1)
+
+
+# What each pooling reads: per-position token outputs V, the [CLS] outputs Q, or both. A backbone declares what it
+# produces (`token_outputs`, `n_cls`); `check_pooling` refuses a pooling that would read something it does not make.
+READS = {"cls_mean": {"cls"}, "mean": {"tokens"}, "max": {"tokens"}, "mean_max": {"tokens"},
+         "cls_and_mean": {"cls", "tokens"}, "cls_and_max": {"cls", "tokens"}}
+
+
+def check_pooling(pooling: str, backbone, model: str = "this model") -> None:
+    """One-line SuiteError when `backbone` cannot feed `pooling`: token pooling on a sequence-level model (its
+    token outputs are zeros: a head on them would learn nothing), or [CLS] pooling with n_cls = 0."""
+    reads = READS[pooling]
+    if "tokens" in reads and not getattr(backbone, "token_outputs", True):
+        raise SuiteError(f"pooling '{pooling}' reads per-position outputs, but {model} gives one vector per sequence",
+                         "use pooling: cls_mean (its sequence vector)")
+    if "cls" in reads and getattr(backbone, "n_cls", 0) == 0:
+        raise SuiteError(f"pooling '{pooling}' needs [CLS] tokens but {model} has n_cls = 0",
+                         "use pooling: mean, max or mean_max")
+
+
+POOLED_WIDTH.update({"cls_mean": lambda e: e, "mean": lambda e: e, "max": lambda e: e, "mean_max": lambda e: 2 * e,
+                     "cls_and_mean": lambda e: 2 * e, "cls_and_max": lambda e: 2 * e})

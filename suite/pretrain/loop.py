@@ -101,6 +101,17 @@ def profile_config(model: str, profile: str = "quick", steps: int | None = None,
     return dataclasses.replace(base, steps=steps, **changes)
 
 
+def exported_params(card, size: str, overrides: dict, backbone) -> dict:
+    """The backbone config a checkpoint records. A ChordMixer's width is written out: downstream recipes change
+    max_len, and the weights fix the width whatever the size's `keep_width` says."""
+    from suite.models import backbone_params
+
+    params = backbone_params(card, size, overrides)
+    if card.family == "chordmixer":
+        params["width"] = int(backbone.width)
+    return params
+
+
 def run_name(config: PretrainConfig) -> str:
     """The checkpoint folder's default name: `<model>-<profile>` (what the model cards point at), plus the view
     pair when it is not the paper's (e.g. `findna-quick-views-M_NoAug`), the step count when it was set, and a
@@ -253,10 +264,8 @@ def pretrain(config: PretrainConfig, fasta: str | Path, out: str | Path = "runs/
         # ============ exporting the downstream backbone (teacher) ... ============
         weights = None
         if step >= total:
-            from suite.models import backbone_params
-
             meta = {"model": card.name, "family": card.family,
-                    "backbone_params": backbone_params(card, config.size, overrides),
+                    "backbone_params": exported_params(card, config.size, overrides, pretrainer.export_backbone()),
                     "source": "teacher" if pretrainer.teacher is not None else "student", "step": step,
                     "total_steps": total, "pretrain_config": config.to_dict(), "mlflow_run_id": run_id}
             networks = pretrainer.exported_networks()

@@ -1,7 +1,7 @@
 """expand(request) → Plan: one TrialSpec per (model, task, seed, fold), each with a stable run key.
 
-Hyperparameters merge here, once, in this order (later wins): FitConfig defaults ▸ the task card's `paper:`
-recipe ▸ the model card's `training:` defaults ▸ the profile (caps and fixed values) ▸ `--set key=value`.
+Hyperparameters merge here, once (`merge_hparams` gives the order): FitConfig defaults ▸ the model card's
+`training:` blocks (its mode, the paper's or authors' per-task recipe, its profile block) ▸ the profile ▸ `--set`.
 Backbone settings: the model card's size ▸ its per-task `recipes:` (paper profile only) ▸ `--set model.<key>=…`.
 The run key hashes everything that can move a score: the model card, the merged hyperparameters and backbone
 overrides, the task name and version, the sha256 of every data split used, seed, fold, mode and code version.
@@ -23,9 +23,10 @@ from suite.runs.profiles import get_profile
 from suite.runs.request import RunRequest
 from suite.tasks import select_tasks
 from suite.tasks.spec import TaskSpec
-from suite.train.loop import FitConfig
+from suite.train.config import RUN_SETTINGS, FitConfig
 
-EXTRA_HPARAMS = {"val_fraction": 0.1, "max_train_rows": None, "drop_duplicates": False}
+
+RECIPE_SOURCES = ("authors", "paper")  # paper profile, fine-tuning: the authors' per-task configs, or the paper's
 CARD_SETTINGS = ("head", "pooling", "head_hidden", "head_dropout")  # model card fields a run may override
 PAPER_KEYS = ("batch_size", "lr", "weight_decay", "epochs", "warmup_frac")
 MODES = ("finetune", "probe")
@@ -70,17 +71,33 @@ class Plan:
     refused: list[tuple[str, str]]  # (task, one-line reason)
 
 
-def merge_hparams(task: TaskSpec, model_training: dict, profile_name: str, sets: dict) -> tuple[dict, dict]:
-    """(hparams, backbone overrides from --set model.*) after the five layers."""
-    allowed = {f.name: f.default for f in dataclasses.fields(FitConfig)} | EXTRA_HPARAMS
+def merge_hparams(task: TaskSpec, training: dict, profile_name: str, sets: dict, mode: str = "finetune") -> tuple[dict, dict]:
+    """(hparams, backbone overrides from --set model.*) after the layers, later wins:
+
+    FitConfig defaults ▸ the card's `training.finetune` ▸ its `training.probe` (probe mode) ▸ in the paper profile,
+    for cards with `follows_paper: true` (FinDNA's own models), the task card's `paper:` recipe and then, when
+    fine-tuning, the authors' per-task config (`training.tasks`; `--set recipe_source=paper` keeps the paper's
+    values instead) ▸ the profile's fixed values ▸ the card's block for the profile (`training.quick`) ▸ the applied
+    sweep and `--set`. Every value a run used is in its params; none comes from an implicit default a card hides.
+    """
+    allowed = {f.name: f.default for f in dataclasses.fields(FitConfig)} | RUN_SETTINGS
     hparams = dict(allowed)
-    if task.paper is not None:
-        hparams.update({k: getattr(task.paper, k) for k in PAPER_KEYS})
-    hparams.update(model_training)
+    hparams.update(training.get("finetune", {}))
+    if mode == "probe":
+        hparams.update(training.get("probe", {}))
     profile = get_profile(profile_name)
+    source = sets.get("recipe_source", hparams["recipe_source"])
+    if source not in RECIPE_SOURCES:
+        raise SuiteError(f"--set recipe_source={source}: unknown", f"choose one of {', '.join(RECIPE_SOURCES)}")
+    if profile.name == "paper" and training.get("follows_paper"):
+        if task.paper is not None:
+            hparams.update({k: getattr(task.paper, k) for k in PAPER_KEYS})
+        if mode == "finetune" and source == "authors":
+            hparams.update(training.get("tasks", {}).get(task.name, {}))
     for key, cap in profile.caps.items():
         hparams[key] = cap if hparams.get(key) is None else min(hparams[key], cap)
     hparams.update(profile.sets)
+    hparams.update(training.get(profile.name, {}))
     backbone = {}
     for key, value in sets.items():
         if key.startswith("model."):
@@ -102,6 +119,23 @@ def merge_hparams(task: TaskSpec, model_training: dict, profile_name: str, sets:
                              f"settings: {', '.join(sorted(allowed))}, size, weights, network, head, pooling, "
                              "model.<backbone key>")
     return hparams, backbone
+
+
+def check_pooling_fits(model: dict, size: str, recipe: dict, backbone: dict) -> None:
+    """Refuse, before anything runs, a pooling the backbone cannot feed (token pooling on a sequence-level model,
+    [CLS] pooling without [CLS] tokens): the backbone declares what it outputs, so it is built on the meta device
+    (no memory, no weights) and asked (suite/models/pooling.py check_pooling)."""
+    import torch
+
+    from suite.cards import build
+    from suite.models import build_backbone
+    from suite.models.pooling import check_pooling
+    from suite.models.spec import ModelSpec
+
+    spec = build(ModelSpec, model, f"model '{model['name']}'")
+    with torch.device("meta"):
+        network = build_backbone(spec, size, recipe, backbone)
+    check_pooling(spec.pooling, network, f"model '{spec.name}'")
 
 
 def task_data(task: TaskSpec, data_dir: str | None, splits: tuple[str, ...] | None = None) -> dict:
@@ -231,7 +265,7 @@ def expand(request: RunRequest, splits: tuple[str, ...] | None = None) -> Plan:
                 else {"max_len": task.max_bp}
             applied, params_from = applied_params(request.applied_dir, spec.name, task.name)
             sets = {**applied, **request.sets}  # layer 4 (applied sweep) under layer 5 (--set)
-            hparams, backbone = merge_hparams(task, spec.training, profile.name, sets)
+            hparams, backbone = merge_hparams(task, spec.training, profile.name, sets, request.mode)
             network = sets.get("network")
             try:
                 model_dict, weights_sha = resolve_weights(dataclasses.asdict(spec), weights, network)
@@ -240,6 +274,11 @@ def expand(request: RunRequest, splits: tuple[str, ...] | None = None) -> Plan:
                 continue
             size = model_dict["default_size"] if "checkpoint" in model_dict["sizes"] else size
             model_dict = {**model_dict, **{k: sets[k] for k in CARD_SETTINGS if k in sets}}
+            try:
+                check_pooling_fits(model_dict, size, recipe, backbone)
+            except SuiteError as exc:
+                refused.append((f"{spec.name} on {task.name}", exc.line()))
+                continue
             parent_key = key_of([spec.name, task.name, request.mode, profile.name, size, weights]
                                 + ([network] if network else []))
             for seed in request.seeds:

@@ -40,12 +40,18 @@ def mcc(labels: np.ndarray, preds: np.ndarray, n_classes: int) -> float:
 
 @METRICS.register("macro_f1")
 def macro_f1(labels: np.ndarray, preds: np.ndarray, n_classes: int) -> float:
-    """Unweighted mean of per-class F1 over all classes (a class never predicted nor present scores 0)."""
+    """Unweighted mean of per-class F1 over the classes present in labels ∪ preds, as the field computes it.
+
+    This is scikit-learn's `f1_score(average="macro")` with its default label set (what DNABERT-2's fine-tuning
+    scripts call): a class neither in the split nor ever predicted is left out, not averaged in as a 0, so a
+    split that lacks a class scores the same as the published numbers. A class only predicted, or only present,
+    scores F1 = 0 (zero_division=0; its 2·TP + FP + FN is never 0). An empty split scores 0.
+    """
     c = confusion(labels, preds, n_classes).astype(np.float64)
     tp = np.diag(c)
-    denom = c.sum(axis=0) + c.sum(axis=1)
-    f1 = np.divide(2 * tp, denom, out=np.zeros_like(tp), where=denom > 0)
-    return float(f1.mean())
+    denom = c.sum(axis=0) + c.sum(axis=1)  # 2·TP + FP + FN per class; 0 exactly when the class is absent
+    seen = denom > 0
+    return float((2 * tp[seen] / denom[seen]).mean()) if seen.any() else 0.0
 
 
 def auroc(labels: np.ndarray, scores: np.ndarray) -> float:

@@ -117,3 +117,21 @@ def test_build_model_reads_weights_from_the_card_and_fails_loudly_without(tmp_pa
     model = build_model(dataclasses.replace(spec, weights=weights), 2, size="tiny")
     for key, value in source.state_dict().items():
         assert torch.equal(model.backbone.state_dict()[key], value)
+
+
+def test_dnabert2_head_is_dropout_then_linear_as_bert_for_sequence_classification():
+    """The card's head_dropout 0.1 is applied before the linear head: active in train mode, off in eval."""
+    from suite.models.heads import final_linear, linear_head
+
+    model = build_model(get_model_spec("dnabert2"), 3, size="tiny", weights=False)
+    dropout, linear = list(model.head.children())
+    assert isinstance(dropout, torch.nn.Dropout) and dropout.p == 0.1
+    assert linear is final_linear(model.head) and linear.out_features == 3
+    pooled = torch.ones(64, model.embed_dim)
+    model.train()
+    assert not torch.equal(model.head(pooled), linear(pooled))  # some inputs dropped
+    model.eval()
+    assert torch.equal(model.head(pooled), linear(pooled))
+    bare = linear_head(8, 2)  # no dropout: a plain Linear, state-dict keys unchanged
+    assert isinstance(bare, torch.nn.Linear) and final_linear(bare) is bare
+    assert set(bare.state_dict()) == {"weight", "bias"}

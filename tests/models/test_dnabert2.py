@@ -11,6 +11,7 @@ import torch
 from suite.errors import SuiteError
 from suite.models import get_model_spec
 from suite.models.families import dnabert2
+from suite.models.heads import final_linear
 from suite.models.renames import to_published
 from tests.models.helpers import built_like_a_run, real_batch
 from tests.models.published_checkpoints import published, write_dnabert2
@@ -107,10 +108,10 @@ def test_finetune_and_probe_steps_on_real_sequences(snapshot):
     assert eval_loss(model, batch) < before  # fine-tuning fits the batch
     model.set_mode("probe")
     frozen = {k: v.clone() for k, v in model.backbone.state_dict().items()}
-    head = model.head.weight.clone()
+    head = final_linear(model.head).weight.clone()
     steps(model, batch, 3, 1e-2)
     assert all(torch.equal(v, model.backbone.state_dict()[k]) for k, v in frozen.items())
-    assert not torch.equal(head, model.head.weight)
+    assert not torch.equal(head, final_linear(model.head).weight)
 
 
 def test_wrong_checkpoints_are_one_line_errors(tmp_path, snapshot):

@@ -30,7 +30,28 @@ def test_rename_table_gives_exactly_the_published_names_and_shapes_of_tiny_1k():
     ours = {k: list(v.shape) for k, v in to_published(hyenadna.RENAMES, model.state_dict(), 2).items()}
     expected = {k: v for k, v in fixture["parameters"].items() if not k.startswith("lm_head.")}
     assert ours == expected
-    assert sum(p.numel() for p in model.parameters()) == get_model_spec("hyenadna_tiny_1k").n_parameters
+    # the card counts as the -hf port, which holds z as a parameter; ours is a buffer (upstream's lr_pos_emb 0.0)
+    z_buffers = sum(b.numel() for name, b in model.named_buffers() if name.endswith(".z"))
+    assert z_buffers == 2 * 1026 * 5
+    assert sum(p.numel() for p in model.parameters()) + z_buffers == get_model_spec("hyenadna_tiny_1k").n_parameters
+
+
+def test_filter_optimizer_settings_as_upstream():
+    """z is a persistent buffer (upstream registers it with lr_pos_emb = 0.0), not a parameter, and is in the
+    state dict; the implicit filter MLP and Sin freq carry `_optim` weight_decay 0, the filter bias does not."""
+    model = hyenadna.build({"d_model": 16, "d_inner": 32, "n_layer": 2, "max_seq_len": 64})
+    params = dict(model.named_parameters())
+    buffers = dict(model.named_buffers())
+    for i in range(2):
+        for name in ("z", "t", "deltas"):
+            key = f"blocks.{i}.mixer.filter.{name}"
+            assert key in buffers and key not in params and key in model.state_dict()
+    assert not any(p is model.blocks[0].mixer.filter.z for p in model.parameters())
+    tagged = {name for name, p in params.items() if hasattr(p, "_optim")}
+    assert tagged == {f"blocks.{i}.mixer.filter.{k}" for i in range(2) for k in
+                      ("proj_in.weight", "proj_in.bias", "hidden.0.weight", "hidden.0.bias", "hidden.1.weight",
+                       "hidden.1.bias", "proj_out.weight", "freq")}
+    assert all(params[name]._optim == {"weight_decay": 0.0} for name in tagged)
 
 
 def test_fftconv_is_the_causal_convolution_plus_the_bias_skip():

@@ -37,16 +37,50 @@ def test_key_changes_with_what_can_move_a_score(data_env):
     assert base.isdisjoint({t.key for t in expand(request(profile="paper")).trials})
 
 
-def test_layers_paper_then_model_then_profile_then_set():
+FINDNA_LIKE = {"follows_paper": True, "finetune": {"lr": 1e-4, "epochs": 7}, "probe": {"lr": 0.02},
+               "quick": {"lr": 3e-3}, "tasks": {"gue_h3": {"batch_size": 16}}}
+
+
+def test_layers_card_then_paper_then_authors_then_profile_then_set():
     task = get_task("gue_h3")  # paper: batch 32, lr 5e-4, 20 epochs
-    hp, _ = merge_hparams(task, {}, "paper", {})
-    assert (hp["batch_size"], hp["lr"], hp["epochs"]) == (32, 5e-4, 20)
-    hp, _ = merge_hparams(task, {"lr": 1e-3}, "paper", {})
-    assert hp["lr"] == 1e-3
-    hp, _ = merge_hparams(task, {}, "quick", {})
-    assert hp["epochs"] == 4 and hp["max_train_rows"] == 8_000  # the quick profile caps
-    hp, backbone = merge_hparams(task, {}, "quick", {"epochs": 1, "model.layers": 2})
+    hp, _ = merge_hparams(task, FINDNA_LIKE, "paper", {})
+    # the paper's recipe over the card's generic row, then the authors' per-task config; no early stopping
+    assert (hp["batch_size"], hp["lr"], hp["epochs"], hp["patience"]) == (16, 5e-4, 20, None)
+    hp, _ = merge_hparams(task, FINDNA_LIKE, "paper", {"recipe_source": "paper"})
+    assert hp["batch_size"] == 32  # the switch: the paper's value where the authors' config differs
+    hp, _ = merge_hparams(task, FINDNA_LIKE, "paper", {}, mode="probe")
+    assert (hp["batch_size"], hp["lr"]) == (32, 5e-4)  # probing: the paper's recipe, never the fine-tuning configs
+    hp, _ = merge_hparams(task, {"finetune": {"lr": 1e-3}}, "paper", {})
+    assert hp["lr"] == 1e-3 and hp["batch_size"] == 64  # a model that does not follow FinDNA's paper keeps its own
+    hp, _ = merge_hparams(task, FINDNA_LIKE, "quick", {})
+    assert hp["lr"] == 3e-3 and hp["epochs"] == 50 and hp["max_steps"] == 1_000 and hp["max_train_rows"] is None
+    hp, _ = merge_hparams(task, FINDNA_LIKE, "quick", {}, mode="probe")
+    assert hp["lr"] == 3e-3  # the card's profile block comes after the mode's
+    hp, backbone = merge_hparams(task, FINDNA_LIKE, "quick", {"epochs": 1, "model.layers": 2})
     assert hp["epochs"] == 1 and backbone == {"layers": 2}
+    with pytest.raises(SuiteError, match="recipe_source=code: unknown"):
+        merge_hparams(task, FINDNA_LIKE, "paper", {"recipe_source": "code"})
+
+
+def test_every_card_states_its_training_and_unknown_keys_are_refused(tmp_path):
+    from suite.errors import CardError
+    from suite.models import all_models, check_training
+
+    assert all("finetune" in spec.training for spec in all_models().values())
+    with pytest.raises(CardError, match=r"unknown key 'learning_rate' in training.finetune"):
+        check_training({"finetune": {"learning_rate": 1e-3}}, "card.yaml")
+    with pytest.raises(CardError, match=r"unknown key 'quik' in training; did you mean 'quick'"):
+        check_training({"finetune": {}, "quik": {}}, "card.yaml")
+    with pytest.raises(CardError, match="needs a `finetune:` block"):
+        check_training({"lr": 1e-3}, "card.yaml")
+
+
+def test_pooling_a_family_cannot_feed_is_refused_at_plan_time(data_env):
+    for model, pooling, reason in [("cnn", "mean", "gives one vector per sequence"),
+                                   ("cm_mnm", "cls_mean", "n_cls = 0")]:
+        plan = expand(request(models=(model,), tasks="tf_mouse_2", sets={"pooling": pooling}))
+        assert not plan.trials and reason in plan.refused[0][1], plan.refused
+    assert expand(request(models=("findna",), tasks="tf_mouse_2", sets={"pooling": "max"})).trials
 
 
 def test_unknown_setting_is_refused_with_a_suggestion():

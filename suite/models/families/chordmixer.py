@@ -43,6 +43,8 @@ from suite.errors import SuiteError
 from suite.models import FAMILIES
 
 ROTATIONS = ("per_sequence", "batch")
+NORMS = ("none", "layer")  # pre-normalisation inside each block: the authors' "None", or LayerNorm (CM repo "LN")
+INITS = ("torch", "xavier")  # PyTorch's default Linear init (the authors', facts §1.4) or the CM repo's _init_weights
 AUTHORS_OUT_DIM = 5  # the authors' pretraining head Linear(E→5), shared by MNM and CL (facts §1.4)
 
 
@@ -58,11 +60,21 @@ class ChordMixerConfig:
     mlp_dropout: float = 0.0
     layer_dropout: float = 0.0
     width: int | None = None  # None → (ceil(log2(max_len + n_cls)) + 1) · track_size (authors' Model4Pretrain)
+    # A task recipe keeps the base width so pretrained weights still fit (the authors keep E = 308, facts §5.1).
+    # The CPU sizes start from random weights: false lets their width follow the task's length, so a 101-bp task
+    # gets (ceil(log2 111) + 1) tracks instead of the 1000-bp base's 11 (whose shifts 128-512 only wrap around).
+    keep_width: bool = True
     rotation: str = "per_sequence"
+    prenorm: str = "none"  # "layer": LayerNorm before each block's MLP, and once after the last block
+    init: str = "torch"
 
     def __post_init__(self) -> None:
         if self.rotation not in ROTATIONS:
             raise SuiteError(f"chordmixer rotation '{self.rotation}' is unknown", f"use one of {ROTATIONS}")
+        if self.prenorm not in NORMS:
+            raise SuiteError(f"chordmixer prenorm '{self.prenorm}' is unknown", f"use one of {NORMS}")
+        if self.init not in INITS:
+            raise SuiteError(f"chordmixer init '{self.init}' is unknown", f"use one of {INITS}")
         for name in ("track_size", "hidden", "layers", "max_len"):
             if getattr(self, name) < 1:
                 raise SuiteError(f"chordmixer {name} must be ≥ 1, got {getattr(self, name)}", "fix the model card")
@@ -114,15 +126,16 @@ class _Rotate(torch.autograd.Function):
 class ChordBlock(nn.Module):
     """x + Rotate(LayerDropout(MLP(x))) (facts §1.1). The rotation indices are passed in (shared by all blocks)."""
 
-    def __init__(self, width: int, hidden: int, mlp_dropout: float, layer_dropout: float) -> None:
+    def __init__(self, width: int, hidden: int, mlp_dropout: float, layer_dropout: float, prenorm: str = "none") -> None:
         super().__init__()
+        self.norm = nn.LayerNorm(width) if prenorm == "layer" else nn.Identity()
         self.fc1 = nn.Linear(width, hidden)
         self.fc2 = nn.Linear(hidden, width)
         self.mlp_dropout = nn.Dropout(mlp_dropout)
         self.layer_dropout = nn.Dropout(layer_dropout)
 
     def forward(self, x: Tensor, index: Tensor, inverse: Tensor) -> Tensor:
-        h = self.mlp_dropout(F.gelu(self.fc1(x)))  # exact (erf) GELU, as in the authors' Mlp
+        h = self.mlp_dropout(F.gelu(self.fc1(self.norm(x))))  # exact (erf) GELU, as in the authors' Mlp
         h = self.layer_dropout(self.mlp_dropout(self.fc2(h)))
         return x + _Rotate.apply(h, index, inverse)
 
@@ -142,11 +155,14 @@ class ChordMixer(nn.Module):
         self.stem = nn.Linear(5, self.width)
         self.layers = nn.ModuleList(
             nn.ModuleList(
-                ChordBlock(self.width, config.hidden, config.mlp_dropout, config.layer_dropout)
+                ChordBlock(self.width, config.hidden, config.mlp_dropout, config.layer_dropout, config.prenorm)
                 for _ in range(config.blocks_per_layer)
             )
             for _ in range(config.layers)
         )
+        self.final_norm = nn.LayerNorm(self.width) if config.prenorm == "layer" else nn.Identity()
+        if config.init == "xavier":
+            self.apply(_xavier)
         self.register_buffer("shifts", track_shifts(self.width, config.track_size), persistent=False)
 
     def forward(self, x: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
@@ -169,6 +185,7 @@ class ChordMixer(nn.Module):
         for layer in self.layers:
             for block in layer:
                 h = block(h, index, inverse)
+        h = self.final_norm(h)
         tokens = h[:, :L] * real[..., None].to(h.dtype)
         cls = torch.gather(h, 1, cls_pos[..., None].expand(B, K, self.width))
         return tokens, cls
@@ -180,6 +197,13 @@ class ChordMixer(nn.Module):
         return own + self.width * AUTHORS_OUT_DIM + AUTHORS_OUT_DIM
 
 
+def _xavier(module: nn.Module) -> None:
+    """The CM repo's ChordMixer._init_weights: Xavier-uniform Linear weights, zero biases."""
+    if isinstance(module, nn.Linear):
+        nn.init.xavier_uniform_(module.weight)
+        nn.init.zeros_(module.bias)
+
+
 def make_config(params: dict, recipe: dict | None = None, source: str = "chordmixer") -> ChordMixerConfig:
     """Strict config from card params, then a per-task recipe (facts §5.3) on top. A recipe changes track
     size, layers, dropout and max_len but keeps the width of the base config, as the authors keep E = 308
@@ -189,7 +213,8 @@ def make_config(params: dict, recipe: dict | None = None, source: str = "chordmi
         return base
     checked = build_strict(ChordMixerConfig, dict(recipe), f"{source} recipe")  # unknown keys → CardError
     changes = {k: getattr(checked, k) for k in recipe}
-    changes.setdefault("width", base.resolved_width)
+    if base.width is not None or base.keep_width:  # an explicit width (e.g. a checkpoint's) always stays
+        changes.setdefault("width", base.resolved_width)
     return dataclasses.replace(base, **changes)
 
 

@@ -33,6 +33,7 @@ class CNNConfig:
 
 class GenomicBenchmarksCNN(nn.Module):
     n_cls = 1
+    token_outputs = False  # one vector per sequence (in the [CLS] slot); token outputs are zeros
 
     def __init__(self, config: CNNConfig) -> None:
         super().__init__()

@@ -82,6 +82,7 @@ class DnabertConfig:
 
 class DnabertBackbone(nn.Module):
     n_cls = 1
+    token_outputs = False  # one vector per sequence (in the [CLS] slot); token outputs are zeros
 
     def __init__(self, config: DnabertConfig, hf_config: dict, vocab: dict[str, int]) -> None:
         super().__init__()

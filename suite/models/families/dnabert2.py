@@ -188,6 +188,7 @@ class CharTokens:
 
 class DNABERT2(nn.Module):
     n_cls = 1
+    token_outputs = False  # one vector per sequence (in the [CLS] slot); token outputs are zeros
 
     def __init__(self, config: DNABERT2Config) -> None:
         super().__init__()

@@ -7,8 +7,9 @@ github HazyResearch/hyena-dna @ d553021, src/models/sequence/hyena.py), order 2:
 - Hyena operator: in_proj to 3·D → short causal depthwise conv (k = 3) → split (x0, x1, v);
   v ← (v ⊙ x1) * k + bias ⊙ (v ⊙ x1) as a causal FFT convolution; y = out_proj(v ⊙ x0);
 - implicit long filter k (L, D) = [MLP of sin(freq · Linear) layers](z_t) ⊙ (exp(-t |Δ|) + 0.05), where
-  z_t = [t, cos(-f ω_t), sin(-f ω_t)] is the published positional embedding (a trained parameter, length
-  max_seq_len) and Δ the exponential-modulation decay rates.
+  z_t = [t, cos(-f ω_t), sin(-f ω_t)] is the published positional embedding (length max_seq_len) and Δ the
+  exponential-modulation decay rates; z, t and Δ are fixed buffers, and the filter MLP is never weight-decayed
+  (see ImplicitFilter for upstream's optimizer settings).
 Tokens: the checkpoint's character tokenizer (tokenizer_config.json `characters`; ids [CLS]=0 … [UNK]=6, then
 A, C, G, T, N from 7), no special tokens, as hyena-dna's genomic-benchmark loader (add_eos: false). Inputs longer
 than max_seq_len are cut (5' end kept). We pad on the right: the model is causal, so real positions never see
@@ -128,12 +129,27 @@ def fftconv(u: Tensor, k: Tensor, bias: Tensor) -> Tensor:
 
 
 class ImplicitFilter(nn.Module):
-    """The long filter as a function of position: sine-activated MLP on z, times an exponential decay window."""
+    """The long filter as a function of position: sine-activated MLP on z, times an exponential decay window.
+
+    Optimizer settings as upstream (hyena-dna @ d553021, src/models/sequence/hyena.py and standalone_hyenadna.py):
+    `OptimModule.register(name, tensor, lr)` makes a tensor a buffer when lr == 0.0, else a parameter tagged
+    `_optim = {"lr": lr, "weight_decay": 0.0}`. PositionalEmbedding registers z with lr_pos_emb, which every hg38
+    and genomic-benchmark config sets to 0.0, and t with 0.0; ExponentialModulation registers Δ with
+    modulation_lr, 0.0 by default and in those configs: all three are buffers, so fine-tuning never changes them
+    (z is a persistent buffer here, so the published `pos_emb.z` still loads by name). HyenaFilter tags every
+    tensor of its implicit_filter children (the Linear weights and biases, the Sin `freq`) with `_optim =
+    {"weight_decay": wd, "lr": lr}`, where the configs set wd 0.0 and lr = ${optimizer.lr}, the base rate: so we
+    tag them `{"weight_decay": 0.0}` only (no lr override), for suite.train.optim.param_groups. The filter's
+    `bias` gets no tag upstream (decayed there like any parameter; 1-D, so param_groups exempts it anyway).
+    The tags live on the Parameter objects: pickling keeps them, copy.deepcopy of the module drops them.
+    """
+
+    NO_DECAY = {"weight_decay": 0.0}  # upstream's `_optim` of the implicit filter, wd 0.0 and lr = base lr
 
     def __init__(self, c: HyenaConfig) -> None:
         super().__init__()
         z, t = positional_embedding(c.max_seq_len, c.emb_dim)
-        self.z = nn.Parameter(z)
+        self.register_buffer("z", z)  # upstream: register("z", z, lr=lr_pos_emb = 0.0) → a buffer
         self.register_buffer("t", t)
         self.proj_in = nn.Linear(c.emb_dim, c.filter_order)
         self.hidden = nn.ModuleList(nn.Linear(c.filter_order, c.filter_order) for _ in range(c.num_inner_mlps))
@@ -141,8 +157,10 @@ class ImplicitFilter(nn.Module):
         self.freq = nn.Parameter(c.activation_freq * torch.ones(1, c.filter_order))  # one Sin shared by all layers
         fast, slow, target = 0.3, 1.5, 1e-2  # HyenaExponentialModulation defaults
         deltas = torch.linspace(math.log(target) / slow, math.log(target) / fast, c.d_model)[None, None]
-        self.register_buffer("deltas", deltas)
+        self.register_buffer("deltas", deltas)  # upstream: register("deltas", …, lr=modulation_lr = 0.0)
         self.bias = nn.Parameter(torch.randn(c.d_model))
+        for p in [*self.proj_in.parameters(), *self.hidden.parameters(), *self.proj_out.parameters(), self.freq]:
+            p._optim = dict(self.NO_DECAY)
 
     def forward(self, length: int) -> Tensor:
         """The filter (D, L) for the first `length` positions."""

@@ -118,6 +118,7 @@ class GatedFFN(nn.Module):
 
 class NTBackbone(nn.Module):
     n_cls = 1
+    token_outputs = False  # one vector per sequence (in the [CLS] slot); token outputs are zeros
 
     def __init__(self, config: NTConfig, hf_config: dict, vocab: dict[str, int], add_bias_fnn: bool | None) -> None:
         super().__init__()
