@@ -60,6 +60,7 @@ BASE = """
     head: linear
     params: {track_size: 4, hidden: 8, layers: 1, max_len: 16, n_cls: 0}
     weights: {local: none}
+    training: {finetune: {lr: 1.0e-3, epochs: 2}}
 """
 
 
@@ -78,6 +79,7 @@ def test_card_loads_and_builds(tmp_path):
         ("family: chordmxier", UnknownName, "did you mean 'chordmixer'"),
         ("head: mlpp", UnknownName, "unknown head"),
         ("weights: {local: none, match: some}", UnknownName, "weights.match"),
+        ("training: {finetune: {lr: 1.0e-3, epoch: 2}}", CardError, "unknown key 'epoch' in training.finetune"),
     ],
 )
 def test_card_errors(tmp_path, extra, error, match):
