@@ -74,7 +74,8 @@ def main() -> None:
 
     chosen = [m.strip() for m in args.models.split(",") if m.strip()]
     results: dict[str, dict[str, dict]] = {}
-    for model in MODELS:  # every model: the ones not chosen only read back what is finished (resume, no training)
+    # the chosen models run in the order given; the others only read back what is finished (resume, no training)
+    for model in chosen + [m for m in MODELS if m not in chosen]:
         request = RunRequest(models=(model,), tasks=",".join(TASKS), seeds=tuple(range(args.seeds)),
                              profile="quick", experiment=args.experiment, max_concurrent=args.concurrent)
         if model not in chosen:
