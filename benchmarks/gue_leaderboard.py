@@ -33,10 +33,12 @@ def finished_rows(request, model: str) -> list[dict]:
     import numpy as np
 
     from suite.runs.tracking import RunTracker
+    from suite.tracking import search_all
 
     tracker = RunTracker(request.tracking_uri, request.experiment)
-    runs = tracker._search(f"tags.`suite.kind` = 'trial' AND tags.`suite.model` = '{model}' AND "
-                           "tags.`suite.profile` = 'quick' AND attributes.status = 'FINISHED'")
+    runs = search_all(tracker.client, tracker.experiment_id,
+                      f"tags.`suite.kind` = 'trial' AND tags.`suite.model` = '{model}' AND "
+                      "tags.`suite.profile` = 'quick' AND attributes.status = 'FINISHED'")
     latest: dict[tuple[str, str], object] = {}
     for run in sorted(runs, key=lambda r: r.info.start_time):
         latest[(run.data.tags["suite.task"], run.data.tags["suite.seed"])] = run
