@@ -55,6 +55,19 @@ def finished_rows(request, model: str) -> list[dict]:
     return rows
 
 
+def execute_logged(request, label: str) -> list[dict]:
+    """Run (or resume) `request` through `suite run`'s machinery; one status line; the leaderboard rows."""
+    from rich.console import Console
+
+    from suite.runs.runner import execute
+
+    start = time.perf_counter()
+    summary = execute(request, quiet=True, console=Console(stderr=True))
+    print(f"{label}: {summary.finished} finished, {summary.failed} failed, {summary.skipped} resumed, "
+          f"{(time.perf_counter() - start) / 60:.1f} min", flush=True)
+    return summary.leaderboard
+
+
 MODELS = ("cnn", "deepbind", "kmer_lr", "findna", "findna_t")  # random init, quick (CPU) profile
 
 
@@ -68,11 +81,8 @@ def main() -> None:
     parser.add_argument("--out", default="reports/gue_cpu_leaderboard.md")
     args = parser.parse_args()
 
-    from rich.console import Console
-
     from suite.runs.profiles import get_profile
     from suite.runs.request import RunRequest
-    from suite.runs.runner import execute
 
     chosen = [m.strip() for m in args.models.split(",") if m.strip()]
     results: dict[str, dict[str, dict]] = {}
@@ -80,14 +90,7 @@ def main() -> None:
     for model in chosen + [m for m in MODELS if m not in chosen]:
         request = RunRequest(models=(model,), tasks=",".join(TASKS), seeds=tuple(range(args.seeds)),
                              profile="quick", experiment=args.experiment, max_concurrent=args.concurrent)
-        if model not in chosen:
-            rows = finished_rows(request, model)
-        else:
-            start = time.perf_counter()
-            summary = execute(request, quiet=True, console=Console(stderr=True))
-            rows = summary.leaderboard
-            print(f"{model}: {summary.finished} finished, {summary.failed} failed, {summary.skipped} resumed, "
-                  f"{(time.perf_counter() - start) / 60:.1f} min", flush=True)
+        rows = execute_logged(request, model) if model in chosen else finished_rows(request, model)
         results[model] = {row["task"]: row for row in rows}
 
     refs = published(Path(__file__).resolve().parent.parent / "reports" / "published" / "gue_dnabert2.csv")

@@ -46,7 +46,7 @@ def world(tmp_path_factory, shared_data):
 
 def request(world, recipe: str, **changes) -> ReproduceRequest:
     run = RunRequest(models=(), tasks="", sets={"epochs": 2, "max_train_rows": 300, "batch_size": 64, "patience": 2},
-                     data_dir=str(world["root"] / "data"), tracking_uri=world["uri"])
+                     data_dir=str(world["root"] / "data"), tracking_uri=world["uri"], storage=str(world["root"] / "ray"))
     base = {"recipe": recipe, "profile": "quick", "seeds": (0,), "tasks": TASKS, "fasta": str(world["fasta"]),
             "run": run, "pretrain_steps": PRETRAIN_STEPS,
             "pretrain_sets": {"size": "tiny", "window_len": 64, "n_windows": 256, "batch_size": 8, "save_every": 100},
@@ -186,7 +186,8 @@ def test_t7_is_the_registry_beside_the_paper(tmp_path):
 
 def test_t8_cost_recipe_measures_both_in_one_process_and_logs_them(tmp_path):
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    result = reproduce(ReproduceRequest("T8", run=RunRequest(models=(), tasks="", tracking_uri=uri), out=str(tmp_path),
+    result = reproduce(ReproduceRequest("T8", run=RunRequest(models=(), tasks="", tracking_uri=uri,
+                                                                      storage=str(tmp_path / "ray")), out=str(tmp_path),
                                         length=64, batch=2, repeats=1, device="cpu"))
     table = result.table
     assert [r.label for r in table.rows] == ["FinDNA", "CM-MNM", "FinDNA (paper)", "CM-MNM (paper)"]

@@ -4,7 +4,7 @@ Architecture: one-hot A, C, G, T (4 channels: N and padding are the zero vector 
 nothing) → Conv1d(4 → `filters`, width `motif_len`, padding motif_len - 1 on both sides, so a motif that
 overlaps either end of the sequence is still scored) → ReLU (the conv bias is DeepBind's learned rectification
 threshold, max(0, X - b)) → global pooling over the valid positions of each sequence (`pool: max`, or
-`max_avg` = [max, mean] as DeepBind's optional average pooling) → Linear(→ `dense`) → ReLU → Dropout; the
+`max_avg` = [max, mean] as DeepBind's optional average pooling) → (`norm: batch`: BatchNorm) → Linear(→ `dense`) → ReLU → Dropout; the
 classifier's linear head is DeepBind's output unit. `dense: 0` is DeepBind's "no hidden layer" variant (the
 pooled motif scores go straight to the head).
 
@@ -29,6 +29,7 @@ from suite.errors import CardError
 from suite.models import FAMILIES
 
 POOLS = ("max", "max_avg")
+NORMS = ("batch", "none")
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class DeepBindConfig:
     pool: str = "max"  # max | max_avg
     dense: int = 32  # hidden ReLU units after pooling; 0 = no hidden layer
     dropout: float = 0.5
+    norm: str = "none"  # batch = BatchNorm over the pooled motif scores before the dense layer; none = DeepBind's own
     max_len: int = 0  # unused (any length works); accepted like every family's max_len
 
 
@@ -49,11 +51,16 @@ class DeepBind(nn.Module):
         super().__init__()
         if config.pool not in POOLS:
             raise CardError(f"{source}: pool '{config.pool}' is not a DeepBind pooling", f"use one of {', '.join(POOLS)}")
+        if config.norm not in NORMS:
+            raise CardError(f"{source}: norm '{config.norm}' is not one of {', '.join(NORMS)}", "use norm: batch or norm: none")
         if config.filters < 1 or config.motif_len < 1 or config.dense < 0:
             raise CardError(f"{source}: filters and motif_len must be >= 1 and dense >= 0", "fix the card's params")
         self.config = config
         self.conv = nn.Conv1d(4, config.filters, config.motif_len, padding=config.motif_len - 1)
         pooled = config.filters * (2 if config.pool == "max_avg" else 1)
+        # the pooled scores are all >= 0 and move together; centring them keeps AdamW's first steps from pushing
+        # every hidden ReLU below zero for every input at once (a dead start: models/deepbind.yaml, fidelity)
+        self.norm = nn.BatchNorm1d(pooled) if config.norm == "batch" else nn.Identity()
         if config.dense:
             self.dense = nn.Sequential(nn.Linear(pooled, config.dense), nn.ReLU(), nn.Dropout(config.dropout))
             self.width = config.dense
@@ -79,7 +86,7 @@ class DeepBind(nn.Module):
             n_valid = (lengths + self.config.motif_len - 1).clamp_min(1).to(scores.dtype)
             mean = torch.nan_to_num(scores, neginf=0.0).sum(-1) / n_valid[:, None]
             pooled = torch.cat([pooled, mean], dim=-1)
-        vector = self.dense(pooled)
+        vector = self.dense(self.norm(pooled))
         # sequence-level model: no per-token outputs; pool with cls_mean
         tokens = vector.new_zeros(1, 1, 1).expand(batch, length, self.width)
         return tokens, vector[:, None, :]
