@@ -189,6 +189,7 @@ def run_command(
     max_failures: Annotated[int, typer.Option(help="Retries of a crashed trial.")] = 1,
     address: Annotated[Optional[str], typer.Option(help="Join a running Ray cluster ('auto' or host:port); default: a local Ray.")] = None,
     no_ray: Annotated[bool, typer.Option("--no-ray", help="Run trials one by one in this process (debugging).")] = False,
+    allow_unverified: Annotated[bool, typer.Option("--allow-unverified", help="Train on data whose sha256 differs from MANIFEST.tsv (data you changed on purpose); recorded on every trial as suite.unverified.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan as a table and exit.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="No live view or tables (for scripts).")] = False,
 ) -> None:
@@ -204,7 +205,7 @@ def run_command(
         sets={**({"drop_duplicates": True} if drop_duplicates else {}), **parse_sets(set_ or [])},
         data_dir=str(data_dir) if data_dir else None, experiment=experiment, tracking_uri=tracking_uri,
         cpus_per_trial=cpus_per_trial, gpus_per_trial=gpus_per_trial, max_concurrent=max_concurrent,
-        max_failures=max_failures, address=address,
+        max_failures=max_failures, address=address, allow_unverified=allow_unverified,
     )
     plan = expand(request)
     if dry_run:

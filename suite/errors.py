@@ -35,6 +35,11 @@ class UnknownName(SuiteError):
         self.name = name
 
 
+class InvalidResult(SuiteError):
+    """A trial whose result would mean nothing (a non-finite loss or metric, no training step, a split too small
+    for its metric): the trial ends FAILED with this reason, never FINISHED, and is not retried."""
+
+
 class CardError(SuiteError):
     """A card (YAML file) that cannot be read into its Spec."""
 

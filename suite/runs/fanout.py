@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ray.tune import Callback
 
+from suite.errors import InvalidResult
 from suite.runs.plan import TrialSpec
 from suite.runs.progress import ProgressView
 from suite.runs.tracking import RunTracker
@@ -33,7 +34,11 @@ def _trainable(config: dict) -> None:
     def report(epoch: int, row: dict) -> None:
         tune.report({"kind": "epoch", "row_json": json.dumps(row)})
 
-    result = run_trial(spec, out_dir, report=report, threads=config["threads"])
+    try:
+        result = run_trial(spec, out_dir, report=report, threads=config["threads"])
+    except InvalidResult as exc:  # deterministic: recorded FAILED with its reason, not retried
+        tune.report({"kind": "invalid", "error": f"{type(exc).__name__}: {exc}"})
+        return
     tune.report({"kind": "final", "result_json": json.dumps(result.to_dict(), default=float)})
 
 
@@ -68,6 +73,10 @@ class TuneWriter(Callback):
             self.tracker.complete(key, outcome)
             self.outcomes[key] = outcome
             self.progress.trial_ended(key, ok=True)
+        elif result.get("kind") == "invalid":
+            self.tracker.end(key, "FAILED", error=result["error"])
+            self.outcomes[key] = None
+            self.progress.trial_ended(key, ok=False)
 
     def on_trial_error(self, iteration, trials, trial, **info):
         key = self._key(trial)

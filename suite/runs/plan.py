@@ -16,14 +16,14 @@ from pathlib import Path
 
 from suite.data.cache import cache_dir, digest
 from suite.data.sources import locate
-from suite.errors import SuiteError
+from suite.errors import CorruptData, SuiteError
 from suite.models import HEAD_NAMES, POOLING_NAMES, get_model_spec
 from suite.provenance import code_version, key_of
 from suite.runs.profiles import get_profile
 from suite.runs.request import RunRequest
 from suite.tasks import select_tasks
 from suite.tasks.spec import TaskSpec
-from suite.train.config import RUN_SETTINGS, FitConfig
+from suite.train.config import RUN_SETTINGS, FitConfig, check_settings
 
 
 RECIPE_SOURCES = ("authors", "paper")  # paper profile, fine-tuning: the authors' per-task configs, or the paper's
@@ -118,6 +118,7 @@ def merge_hparams(task: TaskSpec, training: dict, profile_name: str, sets: dict,
             raise SuiteError(f"--set {key}: unknown setting", f"did you mean '{guess}'?" if guess else
                              f"settings: {', '.join(sorted(allowed))}, size, weights, network, head, pooling, "
                              "model.<backbone key>")
+    check_settings(hparams)
     return hparams, backbone
 
 
@@ -138,14 +139,24 @@ def check_pooling_fits(model: dict, size: str, recipe: dict, backbone: dict) -> 
     check_pooling(spec.pooling, network, f"model '{spec.name}'")
 
 
-def task_data(task: TaskSpec, data_dir: str | None, splits: tuple[str, ...] | None = None) -> dict:
-    """split → {path, sha256} for the splits a trial reads (train, dev when the task has one, test; a sweep
-    reads train only)."""
-    return {
-        split: {"path": str(located.path.resolve()), "sha256": digest(located.path)}
-        for split in (splits or task.splits)
-        for located in [locate(task, split, data_dir)]
-    }
+def task_data(task: TaskSpec, data_dir: str | None, splits: tuple[str, ...] | None = None,
+              allow_unverified: bool = False) -> dict:
+    """split → {path, sha256, rows} for the splits a trial reads (train, dev when the task has one, test; a sweep
+    reads train only). A split that MANIFEST.tsv lists must have its sha256 (then its row count is the listed one),
+    unless `allow_unverified` (data changed on purpose); rows is None for a split the manifest does not list."""
+    from suite.data.verify import manifest_entry
+
+    data = {}
+    for split in splits or task.splits:
+        path = locate(task, split, data_dir).path
+        sha = digest(path)
+        listed = manifest_entry(path, data_dir)
+        if listed and listed[1] != sha and not allow_unverified:
+            raise CorruptData(f"{task.name} {split}: sha256 {sha[:12]}… differs from MANIFEST.tsv ({listed[1][:12]}…)",
+                              "restore the file (suite data verify names it) or pass --allow-unverified")
+        data[split] = {"path": str(path.resolve()), "sha256": sha, "rows": listed[0] if listed and listed[1] == sha
+                       else None}
+    return data
 
 
 def applied_params(applied_dir: str | None, model: str, task: str) -> tuple[dict, str | None]:
@@ -239,6 +250,7 @@ def _resolve_hub(model: dict, spec, weights: str) -> tuple[dict, str]:
 
 
 def expand(request: RunRequest, splits: tuple[str, ...] | None = None) -> Plan:
+    request.check()
     if request.mode not in MODES:
         raise SuiteError(f"unknown mode '{request.mode}'", "use --mode finetune or --mode probe")
     if request.fold is not None and (request.folds is None or not 0 <= request.fold < request.folds):
@@ -251,9 +263,15 @@ def expand(request: RunRequest, splits: tuple[str, ...] | None = None) -> Plan:
     version = code_version()
     for task in tasks:
         try:
-            data = task_data(task, request.data_dir, splits)
+            data = task_data(task, request.data_dir, splits, request.allow_unverified)
         except SuiteError as exc:
             refused.append((task.name, exc.line()))
+            continue
+        train_rows = data.get("train", {}).get("rows")
+        if request.folds and train_rows is not None and \
+                min(train_rows, request.sets.get("max_train_rows") or train_rows) // request.folds < 2:
+            refused.append((task.name, f"--folds {request.folds} leaves validation folds of under 2 rows "
+                                       f"({min(train_rows, request.sets.get('max_train_rows') or train_rows)} train rows); use fewer folds"))
             continue
         for spec in models:
             size = request.sets.get("size") or (profile.model_size if profile.model_size in spec.size_names
@@ -297,6 +315,7 @@ def expand(request: RunRequest, splits: tuple[str, ...] | None = None) -> Plan:
                         cache_dir=str(cache_dir().resolve()), code_version=version,
                         tags={"benchmark": task.benchmark, "metric": task.metric,
                               **({"params_from": params_from} if params_from else {}),
+                              **({"unverified": "allowed"} if request.allow_unverified else {}),
                               **({"network": network} if network else {}), **request.tags,
                               **({"drop_duplicates": "true"} if hparams.get("drop_duplicates") else {})},
                     ))

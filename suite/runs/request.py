@@ -26,14 +26,39 @@ class RunRequest:
     storage: str = "runs/ray"  # Ray Tune's trial folders
     applied_dir: str | None = "runs/applied"  # best parameters written by `suite sweep --apply` (layer 4)
     tags: dict = field(default_factory=dict)  # extra MLflow tags on every trial (e.g. recipe, entry); not in run keys
+    allow_unverified: bool = False  # train on data whose sha256 differs from MANIFEST.tsv (recorded on every trial)
+
+    def check(self) -> None:
+        """Refuse, before anything is planned, a request that cannot mean anything (one line each)."""
+        from suite.errors import SuiteError
+
+        if not self.seeds:
+            raise SuiteError("--seeds gives no seed", "use --seeds 3 (seeds 0, 1, 2) or --seeds 1,7,42")
+        if any(s < 0 for s in self.seeds):
+            raise SuiteError(f"--seeds {','.join(map(str, self.seeds))}: seeds must be >= 0", "e.g. --seeds 3")
+        if self.folds is not None and self.folds < 2:
+            raise SuiteError(f"--folds {self.folds}: cross-validation needs at least 2 folds", "use --folds 5")
+        if self.cpus_per_trial <= 0:
+            raise SuiteError(f"--cpus-per-trial {self.cpus_per_trial:g}: must be > 0", "e.g. --cpus-per-trial 1")
+        if self.gpus_per_trial < 0:
+            raise SuiteError(f"--gpus-per-trial {self.gpus_per_trial:g}: must be >= 0", "e.g. --gpus-per-trial 1")
+        if self.max_concurrent is not None and self.max_concurrent < 1:
+            raise SuiteError(f"--max-concurrent {self.max_concurrent}: must be >= 1", "e.g. --max-concurrent 2")
+        if self.max_failures < 0:
+            raise SuiteError(f"--max-failures {self.max_failures}: must be >= 0", "e.g. --max-failures 1")
 
 
 def parse_seeds(text: str) -> tuple[int, ...]:
     """'5' → seeds 0..4; '1,7,42' → those seeds."""
+    from suite.errors import SuiteError
+
     text = text.strip()
-    if "," in text or text.startswith("="):
-        return tuple(int(s) for s in text.lstrip("=").split(",") if s.strip())
-    return tuple(range(int(text)))
+    try:
+        if "," in text or text.startswith("="):
+            return tuple(int(s) for s in text.lstrip("=").split(",") if s.strip())
+        return tuple(range(int(text)))
+    except ValueError:
+        raise SuiteError(f"--seeds {text!r}: not a count or a list of seeds", "use --seeds 3 or --seeds 1,7,42") from None
 
 
 def parse_sets(items: list[str]) -> dict:

@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from suite.runs.plan import Plan, TrialSpec, expand
 from suite.runs.progress import ProgressView, leaderboard
 from suite.runs.request import RunRequest
-from suite.runs.tracking import RunTracker
+from suite.runs.tracking import RunTracker, error_line
 
 
 @dataclass
@@ -77,6 +78,11 @@ def execute(request: RunRequest, use_ray: bool = True, quiet: bool = False, cons
                 outcomes = run_in_process(todo, tracker, progress, storage, threads=int(request.cpus_per_trial))
     finally:
         tracker.end_all("KILLED")  # anything still open did not finish (Ctrl-C, a crash of the driver)
+    for trial in todo:  # one line per failed trial, beside its MLflow tag suite.error
+        if outcomes.get(trial.key) is None and trial.key in tracker.errors:
+            console.print(f"[red]failed[/red] {trial.key[:16]} {trial.model_name} × {trial.task_name} × seed "
+                          f"{trial.seed}{'' if trial.fold is None else f' × fold {trial.fold}'}: "
+                          f"{escape(error_line(tracker.errors[trial.key]))}", highlight=False, soft_wrap=True)
     keys_by_parent: dict[str, set[str]] = {}
     for trial in unique:
         keys_by_parent.setdefault(trial.parent_key, set()).add(trial.key)

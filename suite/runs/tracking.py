@@ -50,6 +50,7 @@ class RunTracker:
         self.experiment_id = tracking.experiment_id(self.client, experiment)
         self.parents: dict[str, str] = {}
         self.active: dict[str, str] = {}  # run key → child run id started by this process and not ended
+        self.errors: dict[str, str] = {}  # run key → why its last attempt in this process failed
 
     # ---- queries ---------------------------------------------------------------------------------------------
     def _search(self, filter_string: str) -> list:
@@ -119,6 +120,8 @@ class RunTracker:
         run_id = self.active.pop(key, None)
         if run_id is None:
             return
+        if status == "FAILED":
+            self.errors[key] = error
         if error:
             self.client.set_tag(run_id, "suite.error", error[:5000])
         self.client.set_terminated(run_id, status)
@@ -172,3 +175,13 @@ def _finite(value) -> bool:
     except (TypeError, ValueError):
         return False
 
+
+
+def error_line(text: str) -> str:
+    """The one line that says why a trial failed: a traceback's last line (the exception), else the first line."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    if not lines:
+        return "no reason recorded (see the trial's folder under the Ray storage)"
+    if any(line.startswith("Traceback") for line in lines):
+        return lines[-1]
+    return lines[0]

@@ -22,7 +22,7 @@ from suite.cards import build
 from suite.data.batching import collate
 from suite.data.cache import load_split
 from suite.data.splits import kfold, validation_split
-from suite.errors import SuiteError
+from suite.errors import InvalidResult, SuiteError
 from suite.models import build_model
 from suite.models.spec import ModelSpec
 from suite.runs.plan import TrialSpec
@@ -70,6 +70,28 @@ def drop_leaked(train, rows: np.ndarray, others: list) -> tuple[np.ndarray, int]
     return rows[keep], int((~keep).sum())
 
 
+def check_splits(train: SplitData, val: SplitData, empty_test: bool, metric: str) -> None:
+    """Refuse, before training, splits on which the result could not mean anything."""
+    if len(train) == 0:
+        raise InvalidResult("the train split has no rows", "check the task's train file (suite data verify)")
+    if empty_test:
+        raise InvalidResult("the test split has no rows", "check the task's test file (suite data verify)")
+    classes = np.unique(val.y)
+    if len(val) < 2 or len(classes) < 2:
+        raise InvalidResult(f"the validation set has {len(val)} row(s) of {len(classes)} class(es): its {metric} "
+                            "cannot select anything", "use fewer --folds or a larger --set val_fraction")
+
+
+def check_result(steps: int, best_val: dict, test: dict) -> None:
+    """A result is valid or it is not recorded as FINISHED: at least one training step, every metric finite."""
+    if steps == 0:
+        raise InvalidResult("no training step ran", "check epochs and max_steps")
+    for split, metrics in (("validation", best_val), ("test", test)):
+        for name, value in metrics.items():
+            if not np.isfinite(value):
+                raise InvalidResult(f"the {split} {name} is {value}", "the model's outputs are not finite; lower lr")
+
+
 def run_trial(spec: TrialSpec, out_dir: Path, report: Callable[[int, dict], None] | None = None,
               threads: int | None = None) -> TrialResult:
     started = time.perf_counter()
@@ -90,6 +112,8 @@ def run_trial(spec: TrialSpec, out_dir: Path, report: Callable[[int, dict], None
     else:
         val = SplitData(train_split.seqs, train_split.labels, val_rows)
 
+    check_splits(train, val, "test" in splits and len(splits["test"]) == 0, task.metric)
+
     seed_everything(spec.seed)
     model = build_model(model_spec, task.n_classes, size=spec.size, recipe=spec.recipe, overrides=spec.backbone,
                         weights=spec.weights != "none")
@@ -102,6 +126,7 @@ def run_trial(spec: TrialSpec, out_dir: Path, report: Callable[[int, dict], None
         test = SplitData(splits["test"].seqs, splits["test"].labels, np.arange(len(splits["test"])))
         test_metrics, probs = evaluate(model, test, cfg.eval_batch_size, device)
         artifacts = write_artifacts(out_dir, spec, task, test, probs, fitted.history)
+    check_result(fitted.steps, fitted.best_val, test_metrics)
     sample = collate(train.seqs, train.labels, train.rows[: min(8, len(train))]).to(device)
     costs = {
         "wall_seconds": time.perf_counter() - started,

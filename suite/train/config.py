@@ -3,6 +3,7 @@ task cards can be checked against its field names without importing torch)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 
 from suite.errors import SuiteError
@@ -34,6 +35,7 @@ class FitConfig:
     def __post_init__(self) -> None:
         if self.solver not in SOLVERS:
             raise SuiteError(f"unknown solver '{self.solver}'", f"use solver: {' or '.join(SOLVERS)}")
+        check_settings({f.name: getattr(self, f.name) for f in fields(self)})
 
     @classmethod
     def from_hparams(cls, hparams: dict) -> FitConfig:
@@ -50,3 +52,65 @@ FIT_KEYS = tuple(f.name for f in fields(FitConfig))
 # and where the paper profile takes fine-tuning settings from (suite/runs/plan.py merge_hparams).
 RUN_SETTINGS = {"val_fraction": 0.1, "max_train_rows": None, "drop_duplicates": False, "recipe_source": "authors"}
 
+
+
+# What each setting must be: (kind, lowest, lowest allowed?, highest, highest allowed?, None allowed?). A value
+# outside is refused when the plan is made, before anything trains (a NaN loss or zero epochs would otherwise
+# only show as a meaningless result).
+_RULES = {
+    "epochs": ("int", 1, True, None, False, False),
+    "batch_size": ("int", 1, True, None, False, False),
+    "lr": ("float", 0.0, False, None, False, False),
+    "weight_decay": ("float", 0.0, True, None, False, False),
+    "warmup_frac": ("float", 0.0, True, 1.0, False, False),
+    "patience": ("int", 1, True, None, False, True),
+    "max_steps": ("int", 1, True, None, False, True),
+    "grad_clip": ("float", 0.0, False, None, False, True),
+    "bucket": ("bool", None, True, None, False, False),
+    "eval_batch_size": ("int", 1, True, None, False, False),
+    "amp": ("bool", None, True, None, False, False),
+    "compile": ("bool", None, True, None, False, False),
+    "seed": ("int", 0, True, None, False, False),
+    "val_fraction": ("float", 0.0, False, 1.0, False, False),
+    "max_train_rows": ("int", 1, True, None, False, True),
+    "drop_duplicates": ("bool", None, True, None, False, False),
+}
+
+
+def _requirement(kind: str, low, low_in: bool, high, high_in: bool, nullable: bool) -> str:
+    parts = [{"int": "a whole number", "float": "a finite number", "bool": "true or false"}[kind]]
+    if low is not None:
+        parts.append(f"{'>=' if low_in else '>'} {low:g}")
+    if high is not None:
+        parts.append(f"{'<=' if high_in else '<'} {high:g}")
+    return " ".join(parts) + (" (or null)" if nullable else "")
+
+
+def check_settings(values: dict) -> None:
+    """Refuse a training or run setting of the wrong type or out of its range, in one line naming it."""
+    for key, value in values.items():
+        if key == "l2_grid":
+            grid = value if isinstance(value, (list, tuple)) else [value]
+            if not grid or not all(_is_number(c) and c > 0 for c in grid):
+                raise SuiteError(f"setting l2_grid={value!r}: must be positive numbers",
+                                 "e.g. --set l2_grid=[0.01,0.1,1.0]")
+            continue
+        rule = _RULES.get(key)
+        if rule is None:
+            continue
+        kind, low, low_in, high, high_in, nullable = rule
+        if value is None and nullable:
+            continue
+        ok = {"int": isinstance(value, int) and not isinstance(value, bool),
+              "float": _is_number(value), "bool": isinstance(value, bool)}[kind]
+        if ok and low is not None:
+            ok = value >= low if low_in else value > low
+        if ok and high is not None:
+            ok = value <= high if high_in else value < high
+        if not ok:
+            raise SuiteError(f"setting {key}={value!r}: must be {_requirement(*rule)}",
+                             f"fix --set {key} or the card's training block")
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

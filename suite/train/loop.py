@@ -28,6 +28,7 @@ import torch
 import torch.nn.functional as F
 
 from suite.data.batching import batch_rows, collate
+from suite.errors import InvalidResult
 from suite.train.config import FitConfig
 from suite.train.evaluate import SplitData, evaluate
 from suite.train.optim import param_groups
@@ -110,6 +111,9 @@ def fit(
             losses.append(loss.detach())
             step += 1
         train_loss = float(torch.stack(losses).mean()) if losses else float("nan")  # one sync per epoch
+        if losses and not math.isfinite(train_loss):
+            raise InvalidResult(f"training diverged: the train loss is {train_loss} in epoch {epoch} (lr {cfg.lr:g})",
+                                "lower lr (--set lr=...) or set grad_clip")
         result.epoch_seconds.append(time.perf_counter() - started)
         val_metrics, probs = evaluate(model, val, cfg.eval_batch_size, device)
         val_metrics["loss"] = log_loss(val.y, probs)
