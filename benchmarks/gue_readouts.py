@@ -25,6 +25,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--models", default="findna,findna_t")
     parser.add_argument("--readouts", default=",".join(READOUTS))
+    parser.add_argument("--tasks", default=",".join(TASKS), help="a subset of the 11 tasks (e.g. for a longer budget)")
     parser.add_argument("--steps", type=int, default=300, help="optimizer steps per trial (max_steps)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--concurrent", type=int, default=2)
@@ -41,7 +42,7 @@ def main() -> None:
     minutes: dict[tuple[str, str], float] = {}
     for model in models:
         for readout in readouts:
-            request = RunRequest(models=(model,), tasks=",".join(TASKS), seeds=(args.seed,), profile="quick",
+            request = RunRequest(models=(model,), tasks=args.tasks, seeds=(args.seed,), profile="quick",
                                  sets={"pooling": readout, "max_steps": args.steps}, experiment=args.experiment,
                                  max_concurrent=args.concurrent)
             rows = execute_logged(request, f"{model} {readout}")
@@ -62,19 +63,20 @@ def main() -> None:
         "| task | " + " | ".join(f"{m} `{r}`" for m, r in columns) + " |",
         "|---|" + "---|" * len(columns),
     ]
-    for task in TASKS:
+    tasks = [t for t in TASKS if t in args.tasks.split(",")]
+    for task in tasks:
         cells = [f"{100 * results[c][task]:.2f}" if task in results[c] else "not run" for c in columns]
         lines.append(f"| {task} | " + " | ".join(cells) + " |")
     means = []
     for column in columns:
-        done = [results[column][t] for t in TASKS if t in results[column]]
-        means.append(f"**{100 * sum(done) / len(done):.2f}**" + ("" if len(done) == len(TASKS) else
+        done = [results[column][t] for t in tasks if t in results[column]]
+        means.append(f"**{100 * sum(done) / len(done):.2f}**" + ("" if len(done) == len(tasks) else
                      f" ({len(done)} tasks)") if done else "-")
     lines.append("| **average** | " + " | ".join(means) + " |")
     wins = []
     for model, readout in columns:
         rivals = [c for c in columns if c[0] == model]
-        wins.append(str(sum(1 for t in TASKS if t in results[(model, readout)] and all(
+        wins.append(str(sum(1 for t in tasks if t in results[(model, readout)] and all(
             results[(model, readout)][t] >= results[c].get(t, -1.0) for c in rivals))))
     lines.append("| tasks won (within the model) | " + " | ".join(wins) + " |")
     lines.append("| trial time, summed (min) | " + " | ".join(f"{minutes[c]:.1f}" for c in columns) + " |")

@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from suite.errors import SuiteError
@@ -27,6 +28,30 @@ DataDir = Annotated[
     Optional[Path],
     typer.Option("--data-dir", help="Folder holding the data (before SUITE_DATA_DIR and the upstream caches)."),
 ]
+
+
+def _check_writes(tracking_uri: str | None, *folders: tuple[Path, str, str]) -> None:
+    """Before anything runs: the tracking store (well-formed, reachable within seconds, its folder writable) and
+    every folder the command will write, each refused in one line naming it (suite/preflight.py)."""
+    from suite.preflight import writable_folder
+    from suite.tracking import check_uri
+
+    check_uri(tracking_uri)
+    for folder, what, fix in folders:
+        writable_folder(folder, what, fix)
+
+
+def _cache_folder() -> tuple[Path, str, str]:
+    from suite.data.cache import cache_dir
+
+    return cache_dir(), "encoding cache", "set SUITE_CACHE_DIR to a folder you can write"
+
+
+def _no_ray_gpus(no_ray: bool, gpus: float) -> None:
+    if no_ray and gpus > 0:
+        raise SuiteError(f"--gpus-per-trial {gpus:g} with --no-ray: trials then run one by one in this process, "
+                         "which ignores it", "drop --gpus-per-trial (the process uses a GPU when torch sees one) "
+                         "or drop --no-ray")
 
 
 @app.command("tasks")
@@ -78,7 +103,7 @@ def data_verify_command(
         iupac = sum(s.n_iupac for s in check.splits)
         detail = "; ".join(x for x in (detail, f"{iupac} IUPAC bases read as N" if iupac else "") if x)
         style = {"OK": "green", "MISSING": "yellow", "CORRUPT": "red"}[check.status]
-        table.add_row(task.name, f"[{style}]{check.status}[/{style}]", splits, dups, detail)
+        table.add_row(task.name, f"[{style}]{check.status}[/{style}]", escape(splits), dups, escape(detail))
         worst.append(check.status)
     console.print(table)
     if CORRUPT in worst or (strict and MISSING in worst):
@@ -207,6 +232,12 @@ def run_command(
         cpus_per_trial=cpus_per_trial, gpus_per_trial=gpus_per_trial, max_concurrent=max_concurrent,
         max_failures=max_failures, address=address, allow_unverified=allow_unverified,
     )
+    _no_ray_gpus(no_ray, gpus_per_trial)
+    request.check()
+    request.check_weights_apply()
+    if not dry_run:
+        _check_writes(tracking_uri, _cache_folder(),
+                      (Path(request.storage).absolute(), "run storage", "run from a folder you can write"))
     plan = expand(request)
     if dry_run:
         table = Table(title=f"plan: {len(plan.trials)} trials")
@@ -218,7 +249,7 @@ def run_command(
                           t.data["train"]["sha256"][:12])
         console.print(table)
         for task, reason in plan.refused:
-            console.print(f"[yellow]skipped {task}:[/yellow] {reason}", highlight=False, soft_wrap=True)
+            console.print(f"[yellow]skipped {escape(task)}:[/yellow] {escape(reason)}", highlight=False, soft_wrap=True)
         return
     from suite.runs.runner import execute
 
@@ -253,6 +284,7 @@ def pretrain_command(
     pair = pair_from_lists(student_view, teacher_view) if student_view is not None else views
     if pair is not None:
         config = with_views(config, pair)
+    _check_writes(tracking_uri, (out, "checkpoint folder", "pass --out a folder you can write"))
     console.print(f"pretraining {model} ({profile}): {config.total_steps} steps, {config.n_windows} windows of "
                   f"{config.window_len} bp from {fasta}", highlight=False)
     result = pretrain(config, fasta, out, tracking_uri=tracking_uri)
@@ -300,10 +332,19 @@ def sweep_command(
         sets=parse_sets(set_ or []), data_dir=str(data_dir) if data_dir else None, tracking_uri=tracking_uri,
         address=address, cpus_per_worker=cpus_per_worker, gpus_per_worker=gpus_per_worker,
     )
+    request.check()
+    applied = [(Path(request.applied_dir).absolute(), "applied-parameters folder", "run from a folder you can write")]
+    _check_writes(tracking_uri, _cache_folder(), *(applied if apply else []))
     summary = sweeps.run_sweep(request)
     counts = summary["counts"]
     console.print(f"study {summary['study']}: {counts['COMPLETE']} complete, {counts['PRUNED']} pruned, "
                   f"{counts['FAIL']} failed ({summary['folds']}-fold CV on train)", highlight=False)
+    if counts["FAIL"] and not counts["COMPLETE"] + counts["PRUNED"]:
+        Console(stderr=True).print(
+            f"[red]error:[/red] every trial of study {escape(summary['study'])} failed ({counts['FAIL']}; last: "
+            f"{escape(str(summary['last_error']))}); fix the cause and run the same command again (the study "
+            "resumes)", highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
     if summary["best_value"] is not None:
         console.print(f"best trial #{summary['best_trial']}: cv mean {summary['best_value']:.4f} with "
                       + ", ".join(f"{k}={v}" for k, v in summary["best_params"].items()), highlight=False)
@@ -353,6 +394,8 @@ def reproduce_command(
     run = RunRequest(models=(), tasks="", sets=parse_sets(set_ or []), data_dir=str(data_dir) if data_dir else None,
                      experiment=experiment, tracking_uri=tracking_uri, cpus_per_trial=cpus_per_trial,
                      gpus_per_trial=gpus_per_trial, max_concurrent=max_concurrent, address=address)
+    _no_ray_gpus(no_ray, gpus_per_trial)
+    run.check()
     request = ReproduceRequest(
         recipe=table, profile=profile, seeds=parse_seeds(seeds) if seeds else None, tasks=tasks, mode=mode, run=run,
         pretrain_steps=pretrain_steps, pretrain_sets=parse_sets(pretrain_set or []),
@@ -362,6 +405,8 @@ def reproduce_command(
     if dry_run:
         _print_recipe_plan(request)
         return
+    _check_writes(tracking_uri, _cache_folder(), (out, "output folder", "pass --out a folder you can write"),
+                  (Path(run.storage).absolute(), "run storage", "run from a folder you can write"))
     from suite.recipes.run import reproduce
     from suite.reports.render import markdown
 
@@ -425,7 +470,7 @@ def _print_recipe_plan(request) -> None:
     planned = sum(r["status"] == "planned" for r in rows)
     console.print(f"{len(rows)} trials: {planned} planned now, {len(rows) - planned} not yet", highlight=False)
     for i, reason in enumerate(reasons, 1):
-        console.print(f"({i}) {reason}", highlight=False, soft_wrap=True)
+        console.print(f"({i}) {escape(reason)}", highlight=False, soft_wrap=True)
 
 
 @app.command("server")
@@ -459,14 +504,15 @@ def report_command(
 ) -> None:
     """Tables in the paper's layouts (T1, T2, T3, T5, T6 + a leaderboard) from the finished runs, beside the
     published numbers, with paired tests, a Friedman test, a CD diagram and plots."""
-    from suite.reports.report import ReportRequest, write_report
-
     pairs = []
     for text in pair or []:
         names = [n.strip() for n in text.split(",")]
         if len(names) != 2 or not all(names):
             raise SuiteError(f"--pair '{text}' is not two rows", "write --pair findna,cnn")
         pairs.append((names[0], names[1]))
+    _check_writes(tracking_uri, (out, "output folder", "pass --out a folder you can write"))
+    from suite.reports.report import ReportRequest, write_report
+
     request = ReportRequest(
         experiment=experiment, tracking_uri=tracking_uri, tasks=tasks, models=models,
         formats=tuple(f.strip() for f in format_.split(",") if f.strip()), out=out, pairs=tuple(pairs),
@@ -498,5 +544,6 @@ def main() -> None:
     try:
         app()
     except SuiteError as exc:
-        Console(stderr=True).print(f"[red]error:[/red] {exc.line()}", highlight=False, soft_wrap=True)
+        # markup off for the message itself: brackets such as [low, high] print as written
+        Console(stderr=True).print(f"[red]error:[/red] {escape(exc.line())}", highlight=False, soft_wrap=True)
         sys.exit(2)

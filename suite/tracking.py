@@ -7,6 +7,10 @@ SQLite store is a relative `./mlruns` that depends on the working directory).
 
 All writes go through an explicit `MlflowClient` and run id (no global "active run"), so a resumed pretraining
 continues the same run. mlflow is imported lazily: importing this module is cheap.
+
+`check_uri` is the one check every command that tracks makes before anything runs: a malformed URI, a store whose
+folder cannot be written or a server that does not answer within seconds is refused in one line (MLflow itself
+would retry for minutes, then print a traceback).
 """
 
 from __future__ import annotations
@@ -37,6 +41,95 @@ def artifact_root(uri: str) -> Path | None:
     """Folder for artifacts of a SQLite store (next to the database); None for servers and file stores."""
     db = _sqlite_path(uri)
     return db.parent / "artifacts" if db is not None else None
+
+
+URI_FIX = ("use sqlite:///runs/mlflow.db (a file here), http://HOST:PORT (a `suite server`) or "
+           "postgresql://USER@HOST/DB")
+DB_SCHEMES = ("sqlite", "postgresql", "mysql", "mssql")  # MLflow's database stores (a `+driver` may follow)
+SERVER_SCHEMES = ("http", "https")
+OTHER_SCHEMES = ("databricks", "databricks-uc", "uc")  # MLflow's hosted stores: left to MLflow itself
+
+
+def check_uri(uri: str | None = None, timeout: float | None = None) -> str:
+    """Refuse, in one line and within seconds, a tracking store this process could not use, before anything runs:
+    a malformed URI, a SQLite (or file) store whose folder cannot be created or written, a database or tracking
+    server that does not answer one probe within `timeout` seconds (5). Returns the resolved URI.
+
+    Only this first contact is short: once a run has started, MLflow's retries (suite/server.py retry_defaults)
+    still carry the calls over a server that restarts mid-grid."""
+    from urllib.parse import urlsplit
+
+    from suite.errors import SuiteError
+    from suite.preflight import PROBE_TIMEOUT, probe_database, writable_folder
+
+    timeout = PROBE_TIMEOUT if timeout is None else timeout
+    source = "--tracking-uri" if uri else ENV if os.environ.get(ENV) else "the default tracking store"
+    uri = resolve_uri(uri)
+    named = f"{source} {uri}"
+
+    def elsewhere(example: str) -> str:
+        return {"--tracking-uri": f"pass --tracking-uri {example} in a folder you can write",
+                ENV: f"set {ENV} to {example} in a folder you can write"}.get(
+            source, f"run from a folder you can write, or pass --tracking-uri {example}")
+    try:
+        parts = urlsplit(uri)
+        parts.port  # noqa: B018  (a port that is not a number raises here)
+    except ValueError as exc:
+        raise SuiteError(f"{named} is not a valid URI ({exc})", URI_FIX) from None
+    scheme = parts.scheme.lower()
+    backend = "" if len(scheme) == 1 else scheme.split("+", 1)[0]  # C:\... is a Windows folder, not a scheme
+    if backend in SERVER_SCHEMES:
+        if not parts.hostname:
+            raise SuiteError(f"{named} names no host", "write it as http://HOST:PORT, e.g. http://127.0.0.1:5000")
+        _probe_server(uri, named, timeout)
+    elif backend == "sqlite":
+        if not uri.lower().startswith(f"{scheme}:///") or not uri.split(":///", 1)[1].split("?")[0]:
+            raise SuiteError(f"{named} is not a SQLite store URI",
+                             "write sqlite:///RELATIVE/PATH.db (three slashes) or sqlite:////ABSOLUTE/PATH.db (four)")
+        probe_database(uri, "tracking store", elsewhere("sqlite:///PATH.db"), timeout)
+    elif backend in DB_SCHEMES:
+        probe_database(uri, "tracking store", URI_FIX, timeout)
+    elif backend in ("", "file"):
+        if backend == "file" and parts.netloc not in ("", "localhost"):
+            raise SuiteError(f"{named} names a host ({parts.netloc})", "write file:///ABSOLUTE/FOLDER")
+        folder = parts.path if backend == "file" else uri
+        if not folder.strip():
+            raise SuiteError(f"{named} names no folder", URI_FIX)
+        writable_folder(Path(folder), "tracking store folder", elsewhere("sqlite:///PATH.db"))
+    elif backend not in OTHER_SCHEMES:
+        raise SuiteError(f"{named}: unknown kind of store '{parts.scheme}'", URI_FIX)
+    return uri
+
+
+def _probe_server(uri: str, named: str, timeout: float) -> None:
+    """One GET of the MLflow REST API (search one experiment) with a short timeout: any answer but 404 is a
+    tracking server (401/403: it exists and wants credentials, which MLflow's own client sends)."""
+    import re
+
+    import requests
+
+    from suite.errors import SuiteError
+
+    verify: bool | str = True
+    if os.environ.get("MLFLOW_TRACKING_INSECURE_TLS", "").lower() == "true":
+        verify = False
+    elif os.environ.get("MLFLOW_TRACKING_SERVER_CERT_PATH"):
+        verify = os.environ["MLFLOW_TRACKING_SERVER_CERT_PATH"]
+    fix = "start it (`suite server ...`) or check its host and port"
+    url = uri.rstrip("/") + "/api/2.0/mlflow/experiments/search"
+    try:
+        answer = requests.get(url, params={"max_results": 1}, timeout=timeout, verify=verify)
+    except requests.Timeout:
+        raise SuiteError(f"tracking server {uri} did not answer within {timeout:g} s", fix) from None
+    except requests.RequestException as exc:
+        text = str(exc)
+        found = re.findall(r"\[Errno -?\d+\] ([^'\"\])]+)", text)
+        reason = found[-1].strip() if found else ("TLS error" if isinstance(exc, requests.exceptions.SSLError)
+                                                  else type(exc).__name__)
+        raise SuiteError(f"tracking server {uri} cannot be reached ({reason})", fix) from None
+    if answer.status_code == 404:
+        raise SuiteError(f"{named} is not an MLflow tracking server (HTTP 404 on {url})",
+                         "point --tracking-uri at the server's root, e.g. http://HOST:5000")
 
 
 def configure(uri: str | None = None) -> str:

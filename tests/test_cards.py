@@ -1,7 +1,7 @@
 import pytest
 
 from suite.cards import build, iter_cards, resolve
-from suite.errors import CardError, UnknownName
+from suite.errors import CardError, SuiteError, UnknownName
 from suite.tasks import all_tasks, get_task, groups, select_tasks
 from suite.tasks.spec import TaskSpec
 
@@ -88,3 +88,18 @@ def test_include_merges_one_level_and_the_card_wins(tmp_path):
     (tmp_path / "loop.yaml").write_text("include: loop.yaml\n")
     with pytest.raises(CardError, match="includes itself"):
         resolve(tmp_path / "loop.yaml")
+
+
+@pytest.mark.parametrize("max_bp", [-1, 0])
+def test_a_task_card_without_a_positive_max_bp_is_refused_when_read(max_bp):
+    from suite.tasks import _check  # the check every task card passes when the registry reads it
+
+    spec = build(TaskSpec, {**_a_card(), "max_bp": max_bp}, "tasks/x.yaml")
+    with pytest.raises(CardError, match=rf"tasks/x.yaml: max_bp {max_bp} must be a positive length"):
+        _check(spec, "tasks/x.yaml")
+
+
+def test_a_group_named_where_one_task_is_needed_says_it_is_a_group():
+    with pytest.raises(SuiteError, match=r"'gue' is a group of \d+ tasks, not one task; name one of them") as refused:
+        get_task("gue")
+    assert "did you mean" not in str(refused.value)

@@ -65,3 +65,179 @@ def test_listing_tasks_imports_no_heavy_library():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+# ---- refusals: bad input is one line naming the problem and the fix, a non-zero exit, no traceback ----------------
+
+def refused(out, *phrases, code=2):
+    """The house rule for bad input: exit code `code`, no traceback, one line on stderr naming the problem."""
+    both = out.stdout + out.stderr
+    assert out.returncode == code, both
+    assert "Traceback" not in both, both
+    lines = [line for line in out.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), out.stderr
+    for phrase in phrases:
+        assert phrase in lines[0], lines[0]
+    return lines[0]
+
+
+def free_port() -> int:
+    """A local port nothing listens on (bound then released), for an unreachable server."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def not_a_folder(tmp_path):
+    """A path that cannot be created even by root: its parent is a file."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    return blocker / "sub"
+
+
+COMMANDS = {  # every command that writes to the tracking store, with what else it needs to get that far
+    "run": ["run", "--models", "cnn", "--tasks", "tf_mouse_2", "--seeds", "1"],
+    "sweep": ["sweep", "--model", "cnn", "--task", "tf_mouse_2"],
+    "reproduce": ["reproduce", "T2"],
+    "report": ["report"],
+    "pretrain": ["pretrain", "--model", "findna", "--fasta", "corpus.fa"],
+}
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_a_malformed_tracking_uri_is_refused_by_every_command(command, tmp_path):
+    out = suite(*COMMANDS[command], "--tracking-uri", "foo://x", cwd=tmp_path)
+    refused(out, "--tracking-uri foo://x", "unknown kind of store 'foo'", "sqlite:///")
+    assert not (tmp_path / "runs").exists()  # refused before anything was created or recorded
+
+
+@pytest.mark.parametrize("uri, says", [
+    ("sqlite:/relative-with-one-slash?", "is not a SQLite store URI"),
+    ("http://", "names no host"),
+    ("http://127.0.0.1:port", "is not a valid URI"),
+])
+def test_malformed_tracking_uris_name_the_fix(uri, says, tmp_path):
+    refused(suite("report", "--tracking-uri", uri, cwd=tmp_path), uri, says)
+
+
+@pytest.mark.parametrize("command", ["run", "sweep"])
+def test_an_unreachable_tracking_server_is_refused_in_seconds_before_the_grid(command, tmp_path):
+    import time
+
+    uri = f"http://127.0.0.1:{free_port()}"
+    start = time.monotonic()
+    out = suite(*COMMANDS[command], "--tracking-uri", uri, cwd=tmp_path)
+    refused(out, f"tracking server {uri} cannot be reached", "Connection refused", "suite server")
+    assert time.monotonic() - start < 60  # not MLflow's minutes of retries (the probe itself waits at most 5 s)
+
+
+def test_a_sqlite_store_in_a_folder_that_cannot_be_created_is_refused_naming_it(tmp_path):
+    folder = not_a_folder(tmp_path)
+    out = suite("report", "--tracking-uri", f"sqlite:///{folder}/mlflow.db", cwd=tmp_path)
+    refused(out, f"tracking store folder {folder} cannot be written", "Not a directory")
+
+
+def test_an_optuna_storage_that_cannot_be_used_is_refused_in_seconds(tmp_path):
+    pytest.importorskip("psycopg")
+    cases = [
+        ("foo://bar", "unknown database kind 'foo'"),
+        ("not a url", "is not a database URL"),
+        (f"postgresql://user:secret@127.0.0.1:{free_port()}/optuna", "Connection refused"),
+        (f"sqlite:///{not_a_folder(tmp_path)}/optuna.db", "Optuna storage folder"),
+    ]
+    for storage, says in cases:
+        out = suite(*COMMANDS["sweep"], "--storage", storage, "--tracking-uri", f"sqlite:///{tmp_path}/m.db",
+                    cwd=tmp_path)
+        line = refused(out, says)
+        assert "secret" not in line  # a password is never printed
+
+
+def test_a_file_that_is_not_a_database_is_refused_as_optuna_storage(tmp_path):
+    (tmp_path / "optuna.db").write_text("not a database")
+    out = suite(*COMMANDS["sweep"], "--storage", "sqlite:///optuna.db", "--tracking-uri", "sqlite:///m.db",
+                cwd=tmp_path)
+    refused(out, "Optuna storage sqlite:///optuna.db cannot be used", "file is not a database")
+
+
+@pytest.mark.parametrize("flag, value, says", [
+    ("--workers", "0", "--workers 0: needs at least 1 worker"),
+    ("--trials", "-1", "--trials -1: a study needs at least 1 trial"),
+    ("--trials", "0", "--trials 0: a study needs at least 1 trial"),
+])
+def test_sweep_counts_that_mean_nothing_are_refused(flag, value, says, tmp_path):
+    refused(suite(*COMMANDS["sweep"], flag, value, cwd=tmp_path), says)
+
+
+def test_a_search_space_naming_an_unknown_setting_is_refused_before_any_trial(data_env, tmp_path):
+    (tmp_path / "space.yaml").write_text("description: typo\nspace:\n  lr: {float: [0.001, 0.01]}\n"
+                                         "  learning_rate: {float: [0.001, 0.01]}\n")
+    out = suite(*COMMANDS["sweep"], "--space", "space.yaml", "--storage", "sqlite:///optuna.db",
+                "--tracking-uri", "sqlite:///mlflow.db", cwd=tmp_path)
+    refused(out, "search space space.yaml: 'learning_rate' is not a setting of `suite run`", "model.<backbone key>")
+    assert "sweep trial" not in out.stderr and not (tmp_path / "optuna.db").exists()  # no trial, no study
+
+
+def test_a_search_space_error_with_brackets_prints_them_literally(tmp_path):
+    (tmp_path / "space.yaml").write_text("description: x\nspace:\n  lr: {float: [0.1, 0.01]}\n")
+    out = suite(*COMMANDS["sweep"], "--space", "space.yaml", "--storage", "sqlite:///optuna.db",
+                "--tracking-uri", "sqlite:///mlflow.db", cwd=tmp_path)
+    refused(out, "'lr' needs [low, high] with low < high", "got [0.1, 0.01]")  # Rich markup ate these before
+
+
+def test_a_sweep_whose_every_trial_failed_exits_non_zero_with_one_line_per_trial(data_env, tmp_path):
+    (tmp_path / "space.yaml").write_text("description: always fails\nspace:\n  batch_size: {choice: [0]}\n")
+    out = suite("sweep", "--model", "kmer_lr", "--task", "tf_mouse_2", "--cv", "2", "--space", "space.yaml",
+                "--set", "epochs=1", "--set", "max_train_rows=400", "--trials", "2", "--storage", "sqlite:///optuna.db",
+                "--tracking-uri", "sqlite:///mlflow.db", cwd=tmp_path)
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "Traceback" not in out.stdout + out.stderr and "Warning" not in out.stderr, out.stderr
+    failed = [line for line in out.stderr.splitlines() if line.startswith("sweep trial #")]
+    assert len(failed) == 5 and all("batch_size=0" in line for line in failed), out.stderr
+    assert "error: every trial of study kmer_lr__tf_mouse_2 failed (5; last: setting batch_size=0" in out.stderr
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(f"sqlite:///{tmp_path}/mlflow.db")
+    runs = client.search_runs([client.get_experiment_by_name("dna-suite-sweeps").experiment_id])
+    assert runs and all(r.info.status == "FAILED" for r in runs)  # nothing recorded as FINISHED
+    assert all("batch_size=0" in r.data.tags["suite.error"] for r in runs if r.data.tags["suite.kind"] == "sweep_trial")
+
+
+def test_unwritable_output_cache_run_storage_and_checkpoint_folders_are_named(tmp_path):
+    folder = not_a_folder(tmp_path)
+    store = ["--tracking-uri", f"sqlite:///{tmp_path}/store/mlflow.db"]
+    refused(suite("report", "--out", str(folder), *store, cwd=tmp_path), f"output folder {folder} cannot be written",
+            "pass --out a folder you can write")
+    refused(suite("reproduce", "T2", "--out", str(folder), *store, cwd=tmp_path), f"output folder {folder}")
+    refused(suite(*COMMANDS["pretrain"], "--out", str(folder), *store, cwd=tmp_path), f"checkpoint folder {folder}")
+    refused(suite(*COMMANDS["run"], *store, env={"SUITE_CACHE_DIR": str(folder)}, cwd=tmp_path),
+            f"encoding cache {folder} cannot be written", "set SUITE_CACHE_DIR")
+    (tmp_path / "runs").write_text("a file where the run storage goes")
+    refused(suite(*COMMANDS["run"], *store, cwd=tmp_path), f"run storage {tmp_path / 'runs' / 'ray'} cannot be written")
+
+
+def test_gpus_per_trial_without_a_gpu_or_with_no_ray_is_refused(tmp_path):
+    import torch
+
+    out = suite(*COMMANDS["run"], "--gpus-per-trial", "1", "--no-ray", cwd=tmp_path)
+    refused(out, "--gpus-per-trial 1 with --no-ray", "drop --gpus-per-trial")
+    refused(suite("reproduce", "T2", "--gpus-per-trial", "0.5", "--no-ray", cwd=tmp_path), "--gpus-per-trial 0.5 with --no-ray")
+    if torch.cuda.is_available():
+        return  # the no-GPU refusal needs a machine without one
+    out = suite(*COMMANDS["run"], "--gpus-per-trial", "1", cwd=tmp_path)
+    refused(out, "--gpus-per-trial 1: no GPU here", "drop --gpus-per-trial or pass --address of a cluster with GPUs")
+    assert not (tmp_path / "runs").exists()
+
+
+def test_weights_on_a_model_without_pretrained_weights_is_refused(tmp_path):
+    out = suite("run", "--models", "cnn,kmer_lr", "--tasks", "tf_mouse_2", "--set", "weights=/somewhere", cwd=tmp_path)
+    refused(out, "model cnn has no pretrained weights", "drop --set weights")
+    out = suite("run", "--models", "deepbind", "--tasks", "tf_mouse_2", "--set", "weights=card", "--dry-run",
+                cwd=tmp_path)
+    refused(out, "model deepbind has no pretrained weights")
+
+
+def test_data_show_of_a_group_says_it_is_a_group():
+    line = refused(suite("data", "show", "gue"), "'gue' is a group of", "not one task", "suite tasks gue")
+    assert "did you mean" not in line

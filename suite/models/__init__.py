@@ -186,8 +186,6 @@ def build_model(
 
 def read_weights(weights: WeightsSpec) -> dict:
     """The backbone state dict named by a WeightsSpec, with `prefix` stripped (only keys carrying it kept)."""
-    import torch
-
     path = Path(weights.local) / weights.file
     if not path.is_file():
         raise SuiteError(
@@ -199,7 +197,10 @@ def read_weights(weights: WeightsSpec) -> dict:
 
         state = load_file(str(path))
     else:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        from suite.safeload import load_tensors
+
+        state = load_tensors(path, "convert it to safetensors (plain tensors), or point the card's weights at "
+                                   "another checkpoint")
     if weights.prefix:
         state = {k[len(weights.prefix):]: v for k, v in state.items() if k.startswith(weights.prefix)}
         if not state:

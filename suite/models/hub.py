@@ -126,8 +126,6 @@ def weights_files(snapshot: Path) -> list[Path]:
 
 def read_state_dict(snapshot: Path) -> dict:
     """Every tensor of a snapshot's weights, on CPU, read without executing code (safetensors / weights_only)."""
-    import torch
-
     state = {}
     for path in weights_files(snapshot):
         if path.suffix == ".safetensors":
@@ -135,11 +133,10 @@ def read_state_dict(snapshot: Path) -> dict:
 
             state.update(load_file(str(path)))
         else:
-            try:
-                state.update(torch.load(path, map_location="cpu", weights_only=True))
-            except Exception as exc:  # unpickling refused (weights_only) or a corrupt file: one line
-                raise SuiteError(f"cannot read {path} safely ({type(exc).__name__})",
-                                 "convert the checkpoint to safetensors") from exc
+            from suite.safeload import load_tensors
+
+            state.update(load_tensors(path, "fetch the snapshot's safetensors weights (`suite models fetch NAME`) "
+                                            "or convert the checkpoint to safetensors"))
     return state
 
 

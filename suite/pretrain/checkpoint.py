@@ -2,7 +2,8 @@
 
 Layout under `<out>/<name>/` (e.g. runs/checkpoints/findna-paper/):
     steps/<step:08d>/pretrainer.safetensors   student.* (backbone + head), teacher.*, center: the whole module
-    steps/<step:08d>/optimizer.pt             AdamW state (torch.save; read back with weights_only=True)
+    steps/<step:08d>/optimizer.pt             AdamW state (torch.save; read back with weights_only=True only;
+                                               deleting it resumes with a fresh optimizer state)
     steps/<step:08d>/state.json               step, total_steps, config, MLflow run id, RNG states (base64)
     <weights file>                             the backbone used downstream (teacher; student for CM-MNM),
                                                keys as the backbone's own state_dict; the card's `weights.file`
@@ -96,9 +97,26 @@ def load_checkpoint(path: Path, module: nn.Module, optimizer: torch.optim.Optimi
         raise SuiteError(f"checkpoint {path} does not fit the model (missing {missing[:3]}, unexpected "
                          f"{unexpected[:3]})", "resume with the configuration it was written with")
     if optimizer is not None:
-        optimizer.load_state_dict(torch.load(path / "optimizer.pt", map_location=device, weights_only=True))
+        load_optimizer(path / "optimizer.pt", optimizer, device)
     set_rng_state(state["rng"])
     return state
+
+
+def load_optimizer(file: Path, optimizer: torch.optim.Optimizer, device) -> None:
+    """The AdamW state of a snapshot, read as plain tensors only (torch.load with weights_only=True). A snapshot
+    without optimizer.pt (deleted on purpose) resumes with a fresh optimizer state: same weights, step and
+    schedules, new moment estimates."""
+    from suite.safeload import load_tensors
+
+    if not file.is_file():
+        return
+    fix = (f"delete {file} to resume with a fresh optimizer state, or delete its snapshot folder {file.parent} to "
+           "resume from the one before it")
+    state = load_tensors(file, fix, map_location=device)
+    try:
+        optimizer.load_state_dict(state)
+    except (KeyError, ValueError, TypeError, IndexError) as exc:
+        raise SuiteError(f"{file} does not fit this optimizer ({type(exc).__name__})", fix) from None
 
 
 def export(run_dir: Path, backbone: nn.Module, weights_file: str, meta: dict,

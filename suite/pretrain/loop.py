@@ -25,6 +25,7 @@ import torch
 from suite.data.encode import ONE_HOT
 from suite.data.fasta import sample_windows
 from suite.errors import SuiteError
+from suite.preflight import writable_folder
 from suite.pretrain.augment import AugmentSpec, apply_view
 from suite.pretrain.checkpoint import (
     export,
@@ -185,6 +186,9 @@ def pretrain(config: PretrainConfig, fasta: str | Path, out: str | Path = "runs/
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     run_dir = Path(out) / (name or run_name(config))
     total = config.total_steps
+    for folder in (Path(out), *([run_dir] if run_dir.is_dir() else [])):  # before anything is sampled or built
+        writable_folder(folder, "checkpoint folder", "choose a checkpoint root you can write (--out of `suite "
+                        "pretrain`, --checkpoints of `suite reproduce`)")
     if config.steps_per_epoch < 1:
         raise SuiteError(f"{config.n_windows} windows make no batch of {config.batch_size}", "lower batch_size")
 

@@ -71,6 +71,13 @@ class Plan:
     refused: list[tuple[str, str]]  # (task, one-line reason)
 
 
+def known_settings() -> list[str]:
+    """Every key `--set` (and a sweep's search space) may name, `model.<key>` aside: the training and run settings,
+    then size, weights, network and the card settings a run may override."""
+    return [f.name for f in dataclasses.fields(FitConfig)] + list(RUN_SETTINGS) + ["size", "weights", "network",
+                                                                                  *CARD_SETTINGS]
+
+
 def merge_hparams(task: TaskSpec, training: dict, profile_name: str, sets: dict, mode: str = "finetune") -> tuple[dict, dict]:
     """(hparams, backbone overrides from --set model.*) after the layers, later wins:
 
@@ -114,7 +121,7 @@ def merge_hparams(task: TaskSpec, training: dict, profile_name: str, sets: dict,
         elif key not in ("size", "weights"):
             from suite.errors import closest
 
-            guess = closest(key, list(allowed) + ["size", "weights", "network", *CARD_SETTINGS])
+            guess = closest(key, known_settings())
             raise SuiteError(f"--set {key}: unknown setting", f"did you mean '{guess}'?" if guess else
                              f"settings: {', '.join(sorted(allowed))}, size, weights, network, head, pooling, "
                              "model.<backbone key>")

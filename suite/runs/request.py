@@ -46,6 +46,27 @@ class RunRequest:
             raise SuiteError(f"--max-concurrent {self.max_concurrent}: must be >= 1", "e.g. --max-concurrent 2")
         if self.max_failures < 0:
             raise SuiteError(f"--max-failures {self.max_failures}: must be >= 0", "e.g. --max-failures 1")
+        if self.gpus_per_trial > 0 and self.address is None:  # a local Ray would wait forever for a GPU
+            import torch
+
+            if not torch.cuda.is_available():
+                raise SuiteError(f"--gpus-per-trial {self.gpus_per_trial:g}: no GPU here (torch sees none)",
+                                 "drop --gpus-per-trial or pass --address of a cluster with GPUs")
+
+    def check_weights_apply(self) -> None:
+        """`suite run --set weights=...` names weights for the models of the command: refuse it for a random-init
+        model, which would silently ignore it (a recipe's entries choose their own weights, so not checked there)."""
+        from suite.errors import SuiteError
+
+        if self.sets.get("weights", "none") != "none":
+            from suite.models import get_model_spec
+
+            for name in self.models:
+                if get_model_spec(name).weights.is_random:
+                    raise SuiteError(f"model {name} has no pretrained weights (random init): --set weights="
+                                     f"{self.sets['weights']} cannot apply to it",
+                                     "drop --set weights" + (", or run it in a command of its own"
+                                                             if len(self.models) > 1 else ""))
 
 
 def parse_seeds(text: str) -> tuple[int, ...]:

@@ -47,7 +47,7 @@ def execute(request: RunRequest, use_ray: bool = True, quiet: bool = False, cons
     console = console or Console()
     plan = plan or expand(request)
     for task, reason in plan.refused:
-        console.print(f"[yellow]skipped {task}:[/yellow] {reason}", highlight=False, soft_wrap=True)
+        console.print(f"[yellow]skipped {escape(task)}:[/yellow] {escape(reason)}", highlight=False, soft_wrap=True)
     tracker = RunTracker(request.tracking_uri, request.experiment)
     finished = tracker.finished_keys()
     unique = list({t.key: t for t in plan.trials}.values())

@@ -30,15 +30,19 @@ class SweepSpec:
         return {**self.space, **self.tasks.get(task, {})}
 
 
-def load_space(family: str, path: str | Path | None = None) -> SweepSpec:
+def space_path(family: str, path: str | Path | None = None) -> Path:
+    """The search-space file of a family: `--space FILE`, else sweeps/<family>.yaml, else sweeps/default.yaml."""
     if path is not None:
         path = Path(path)
         if not path.is_file():
             raise SuiteError(f"search space {path} not found", "give an existing YAML file to --space")
-    else:
-        path = card_dir("sweeps") / f"{family}.yaml"
-        if not path.is_file():
-            path = card_dir("sweeps") / "default.yaml"
+        return path
+    path = card_dir("sweeps") / f"{family}.yaml"
+    return path if path.is_file() else card_dir("sweeps") / "default.yaml"
+
+
+def load_space(family: str, path: str | Path | None = None) -> SweepSpec:
+    path = space_path(family, path)
     spec = build(SweepSpec, resolve(path), str(path))
     for task, params in [("", spec.space), *spec.tasks.items()]:
         for name, param in params.items():

@@ -28,7 +28,7 @@ from pathlib import Path
 import yaml
 
 from suite.errors import SuiteError
-from suite.sweeps.space import SweepSpec, load_space, suggest
+from suite.sweeps.space import SweepSpec, load_space, space_path, suggest
 
 FINISHED_STATES = ("COMPLETE", "PRUNED")
 MAX_CONSECUTIVE_FAILURES = 5
@@ -60,13 +60,39 @@ class SweepRequest:
     def study_name(self) -> str:
         return self.study or f"{self.model}__{self.task}"
 
+    def check(self) -> None:
+        """Refuse, before the study opens, numbers that cannot mean anything (one line each)."""
+        if self.trials < 1:
+            raise SuiteError(f"--trials {self.trials}: a study needs at least 1 trial", "e.g. --trials 20")
+        if self.workers < 1:
+            raise SuiteError(f"--workers {self.workers}: needs at least 1 worker", "e.g. --workers 1")
+        if self.cv is not None and self.cv < 2:
+            raise SuiteError(f"--cv {self.cv}: cross-validation needs at least 2 folds", "use --cv 2 or more")
+        if self.timeout is not None and self.timeout <= 0:
+            raise SuiteError(f"--timeout {self.timeout:g}: must be > 0 seconds", "e.g. --timeout 3600, or leave it out")
+        if self.cpus_per_worker <= 0:
+            raise SuiteError(f"--cpus-per-worker {self.cpus_per_worker:g}: must be > 0", "e.g. --cpus-per-worker 1")
+        if self.gpus_per_worker < 0:
+            raise SuiteError(f"--gpus-per-worker {self.gpus_per_worker:g}: must be >= 0", "e.g. --gpus-per-worker 1")
+
+
+DEFAULT_STORAGE = Path("runs") / "optuna.db"
+STORAGE_FIX = "use sqlite:///runs/optuna.db (one machine) or postgresql://USER:PASSWORD@HOST/DB (a cluster)"
+
 
 def storage_url(url: str | None) -> str:
-    if url:
-        return url
-    path = Path("runs") / "optuna.db"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return "sqlite:///" + str(path.resolve())
+    return url or "sqlite:///" + str(DEFAULT_STORAGE.resolve())
+
+
+def check_storage(url: str | None) -> str:
+    """Refuse, in one line and within seconds, a storage Optuna could not use: a malformed URL, an unknown
+    database kind or missing driver, a SQLite file in a folder that cannot be written (the default's folder, runs/,
+    is created here), a database server that does not answer. Returns the URL used."""
+    from suite.preflight import probe_database
+
+    url = storage_url(url)
+    probe_database(url, "Optuna storage", STORAGE_FIX)
+    return url
 
 
 def _storage(url: str):
@@ -83,8 +109,33 @@ def _space_for(request: SweepRequest) -> tuple[SweepSpec, dict]:
 
     family = get_model_spec(request.model).family
     spec = load_space(family, request.space)
+    check_space_keys(spec, space_path(family, request.space))
     # a setting fixed with --set is not searched
     return spec, {k: v for k, v in spec.for_task(request.task).items() if k not in request.sets}
+
+
+def run_setting_keys() -> set[str]:
+    """The keys `suite run --set` (suite/runs/plan.py merge_hparams) accepts, `model.<key>` aside."""
+    from suite.runs.plan import known_settings
+
+    return set(known_settings())
+
+
+def check_space_keys(spec: SweepSpec, path: Path) -> None:
+    """Refuse, before any trial, a search space naming a setting `suite run` does not know (every trial would
+    fail on it)."""
+    from suite.errors import closest
+
+    known = run_setting_keys()
+    for task, params in [("", spec.space), *spec.tasks.items()]:
+        for key in params:
+            if key in known or (key.startswith("model.") and len(key) > len("model.")):
+                continue
+            guess = closest(key, known)
+            where = f"search space {path}{f' (task {task})' if task else ''}"
+            raise SuiteError(f"{where}: '{key}' is not a setting of `suite run`",
+                             f"did you mean '{guess}'?" if guess else
+                             "use a training setting (e.g. lr, epochs), head, pooling or model.<backbone key>")
 
 
 def _pruner(spec: SweepSpec):
@@ -100,9 +151,12 @@ def _pruner(spec: SweepSpec):
 
 
 def open_study(request: SweepRequest, spec: SweepSpec):
+    import warnings
+
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)  # heartbeats: not for the user
     return optuna.create_study(
         study_name=request.study_name, storage=_storage(storage_url(request.storage)), direction="maximize",
         sampler=optuna.samplers.TPESampler(seed=request.seed), pruner=_pruner(spec), load_if_exists=True,
@@ -125,6 +179,26 @@ def fold_trials(request: SweepRequest, params: dict, folds: int):
     return plan.trials
 
 
+ERROR_ATTR = "error"
+
+
+def error_line(exc: BaseException) -> str:
+    """Why a trial failed, in one line: a SuiteError's own line, else the exception's type and first line."""
+    if isinstance(exc, SuiteError):
+        return exc.line()
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+
+
+def report_failure(study, trial) -> None:
+    """One line on stderr per failed trial (Optuna's own warning, with its traceback, is silenced)."""
+    import sys
+
+    if trial.state.name == "FAIL":
+        print(f"sweep trial #{trial.number} failed: {trial.user_attrs.get(ERROR_ATTR, 'no reason recorded')}",
+              file=sys.stderr, flush=True)
+
+
 def objective(request: SweepRequest, space: dict, folds: int, threads: int):
     """Optuna objective: mean validation metric over the folds of train; reports the running mean per fold."""
     import optuna
@@ -137,14 +211,20 @@ def objective(request: SweepRequest, space: dict, folds: int, threads: int):
     def run(trial: optuna.Trial) -> float:
         params = suggest(trial, space)
         scores = []
-        with tempfile.TemporaryDirectory() as tmp:
-            for spec in fold_trials(request, params, folds):
-                result = run_trial(spec, Path(tmp) / str(spec.fold), threads=threads)
-                scores.append(result.val[metric])
-                trial.set_user_attr(f"fold_{spec.fold}", result.val)
-                trial.report(statistics.fmean(scores), step=spec.fold)
-                if trial.should_prune():
-                    raise optuna.TrialPruned()
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                for spec in fold_trials(request, params, folds):
+                    result = run_trial(spec, Path(tmp) / str(spec.fold), threads=threads)
+                    scores.append(result.val[metric])
+                    trial.set_user_attr(f"fold_{spec.fold}", result.val)
+                    trial.report(statistics.fmean(scores), step=spec.fold)
+                    if trial.should_prune():
+                        raise optuna.TrialPruned()
+        except optuna.TrialPruned:
+            raise
+        except Exception as exc:  # the trial is FAIL (Optuna records it); its reason is kept as one line
+            trial.set_user_attr(ERROR_ATTR, error_line(exc))
+            raise
         return statistics.fmean(scores)
 
     return run
@@ -152,15 +232,18 @@ def objective(request: SweepRequest, space: dict, folds: int, threads: int):
 
 def _work(request_dict: dict, folds: int, threads: int) -> None:
     """One worker: optimise until the study holds `trials` finished trials (or the timeout)."""
+    import optuna
     from optuna.study import MaxTrialsCallback
     from optuna.trial import TrialState
 
     request = SweepRequest(**request_dict)
     spec, space = _space_for(request)
     study = open_study(request, spec)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # a failed trial: our one line (report_failure), no traceback
     study.optimize(
         objective(request, space, folds, threads), timeout=request.timeout, catch=(Exception,),
-        callbacks=[MaxTrialsCallback(request.trials, states=(TrialState.COMPLETE, TrialState.PRUNED)),
+        callbacks=[report_failure,
+                   MaxTrialsCallback(request.trials, states=(TrialState.COMPLETE, TrialState.PRUNED)),
                    stop_after_failures(MAX_CONSECUTIVE_FAILURES)],
     )
 
@@ -185,10 +268,13 @@ def run_sweep(request: SweepRequest) -> dict:
     """Run (or resume) the study; returns a summary with the best trial."""
     import optuna
 
-    spec, _ = _space_for(request)
+    request.check()
+    check_storage(request.storage)
+    spec, _ = _space_for(request)  # an unknown setting in the search space is refused here, before any trial
     folds = request.cv or int(spec.objective.get("cv_folds", 3))
     if folds < 2:
-        raise SuiteError(f"--cv {folds}: cross-validation needs at least 2 folds", "use --cv 2 or more")
+        raise SuiteError(f"search space objective.cv_folds {folds}: cross-validation needs at least 2 folds",
+                         "use --cv 2 or more")
     fold_trials(request, {}, folds)  # fail fast: unknown names, missing train split
     study = open_study(request, spec)
     optuna.storages.fail_stale_trials(study)  # trials of a worker that died are FAIL, not RUNNING forever
@@ -221,9 +307,11 @@ def summarize(study, folds: int) -> dict:
     counts = {state: sum(t.state.name == state for t in trials) for state in ("COMPLETE", "PRUNED", "FAIL",
                                                                                "RUNNING")}
     best = study.best_trial if counts["COMPLETE"] else None
+    failed = [t for t in trials if t.state.name == "FAIL"]
     return {"study": study.study_name, "folds": folds, "counts": counts,
             "best_value": best.value if best else None, "best_params": dict(best.params) if best else {},
-            "best_trial": best.number if best else None}
+            "best_trial": best.number if best else None,
+            "last_error": failed[-1].user_attrs.get(ERROR_ATTR, "no reason recorded") if failed else None}
 
 
 def log_study(request: SweepRequest, study, summary: dict) -> str:
@@ -251,7 +339,9 @@ def log_study(request: SweepRequest, study, summary: dict) -> str:
             continue
         run = client.create_run(experiment, run_name=f"{study.study_name} #{trial.number}", tags={
             "suite.kind": "sweep_trial", "suite.study": study.study_name, "suite.optuna_trial": str(trial.number),
-            "suite.state": trial.state.name, "mlflow.parentRunId": parent}).info.run_id
+            "suite.state": trial.state.name, "mlflow.parentRunId": parent,
+            **({"suite.error": str(trial.user_attrs[ERROR_ATTR])[:5000]} if ERROR_ATTR in trial.user_attrs else {}),
+        }).info.run_id
         tracking.log_params(client, run, {**trial.params, "trial_number": trial.number})
         metrics = [Metric(f"cv/{k}", float(v), 0, fold) for fold, k, v in _fold_metrics(trial)]
         metrics += [Metric("cv/running_mean", float(v), 0, int(step)) for step, v in trial.intermediate_values.items()]
@@ -265,7 +355,8 @@ def log_study(request: SweepRequest, study, summary: dict) -> str:
         for key, value in summary["best_params"].items():
             client.set_tag(parent, f"best.{key}", str(value))
         client.set_tag(parent, "best.trial", str(summary["best_trial"]))
-    client.set_terminated(parent, "FINISHED")
+    # a study none of whose trials finished has no result: its parent run is FAILED, never FINISHED
+    client.set_terminated(parent, "FINISHED" if finished(study) else "FAILED")
     return parent
 
 
@@ -297,4 +388,4 @@ def dashboard(storage: str | None, port: int) -> None:
     exe = shutil.which("optuna-dashboard")
     if exe is None:
         raise SuiteError("optuna-dashboard is not installed", "pip install optuna-dashboard")
-    subprocess.run([exe, storage_url(storage), "--host", "127.0.0.1", "--port", str(port)], check=False)
+    subprocess.run([exe, check_storage(storage), "--host", "127.0.0.1", "--port", str(port)], check=False)

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from functools import cache
 
 from suite.cards import check_name, load_cards
-from suite.errors import CardError, UnknownName
+from suite.errors import CardError, SuiteError, UnknownName
 from suite.tasks.spec import LENGTH_POLICIES, TaskSpec
 
 ALL = "all"
@@ -34,6 +34,9 @@ def _check(spec: TaskSpec, path) -> None:
         raise UnknownName(f"metric in {path}", spec.metric, METRICS)
     if spec.length_policy not in LENGTH_POLICIES:
         raise UnknownName(f"length policy in {path}", spec.length_policy, LENGTH_POLICIES)
+    if spec.max_bp < 1:
+        raise CardError(f"{path}: max_bp {spec.max_bp} must be a positive length in bases",
+                        "set max_bp to the longest sequence the task keeps (e.g. 1000)")
 
 
 def _groups_of(specs: Iterable[TaskSpec]) -> dict[str, list[str]]:
@@ -63,6 +66,10 @@ def get_task(name: str) -> TaskSpec:
     alias = _aliases().get(name.strip().lower())
     if alias:
         return tasks[alias]
+    members = groups().get(key)
+    if members:
+        raise SuiteError(f"'{name}' is a group of {len(members)} tasks, not one task",
+                         f"name one of them, e.g. {members[0]}; `suite tasks {key}` lists them")
     raise UnknownName("task", name, list(tasks) + list(groups()))
 
 

@@ -74,8 +74,9 @@ def test_pickled_code_is_refused(tmp_path):
     folder.mkdir()
     (folder / "config.json").write_text("{}")
     torch.save({"w": torch.zeros(1), "payload": Path("x")}, folder / "pytorch_model.bin")  # a non-tensor object
-    with pytest.raises(SuiteError, match="cannot read .* safely"):
+    with pytest.raises(SuiteError, match="is not a plain tensor checkpoint") as refused:
         read_state_dict(folder)
+    assert "weights_only=False" not in str(refused.value) and "pytorch_model.bin" in str(refused.value)
 
 
 def test_plan_refuses_a_missing_snapshot_and_an_explicit_non_snapshot(empty_hub):

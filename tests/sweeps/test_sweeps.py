@@ -1,6 +1,7 @@
 """Sweeps on real data: cross-validated on train only, failures recorded, resumable, applied to `suite run`."""
 
 import os
+import re
 import shutil
 
 import numpy as np
@@ -121,3 +122,28 @@ def test_a_study_whose_every_trial_fails_stops_instead_of_looping(data_env, tmp_
                                      trials=3, storage=f"sqlite:///{tmp_path}/optuna.db",
                                      tracking_uri=f"sqlite:///{tmp_path}/mlflow.db"))
     assert summary["counts"]["FAIL"] == 5 and summary["counts"]["COMPLETE"] == 0 and summary["best_value"] is None
+
+
+def test_a_search_space_key_must_be_a_run_setting_before_any_trial(tmp_path):
+    from suite.errors import SuiteError
+    from suite.sweeps.space import SweepSpec
+    from suite.sweeps.study import check_space_keys
+
+    fine = {"lr": {}, "epochs": {}, "head": {}, "pooling": {}, "model.layers": {}, "max_train_rows": {}}
+    check_space_keys(SweepSpec("ok", fine), tmp_path / "ok.yaml")
+    for space, tasks, says in [({"learning_rte": {}}, {}, "'learning_rte' is not a setting of `suite run`"),
+                               ({"model.": {}}, {}, "'model.' is not a setting"),
+                               ({}, {"tf_mouse_2": {"lrr": {}}}, "(task tf_mouse_2): 'lrr' is not a setting")]:
+        with pytest.raises(SuiteError, match=re.escape(says)):
+            check_space_keys(SweepSpec("bad", space, tasks=tasks), tmp_path / "bad.yaml")
+
+
+def test_sweep_numbers_that_mean_nothing_are_refused_before_the_study_opens(tmp_path, monkeypatch):
+    from suite.errors import SuiteError
+
+    monkeypatch.chdir(tmp_path)
+    for changes, says in [({"trials": 0}, "--trials 0"), ({"workers": 0}, "--workers 0"), ({"cv": 1}, "--cv 1"),
+                          ({"timeout": 0.0}, "--timeout 0"), ({"cpus_per_worker": 0.0}, "--cpus-per-worker 0")]:
+        with pytest.raises(SuiteError, match=re.escape(says)):
+            run_sweep(SweepRequest(model="cnn", task="tf_mouse_2", **changes))
+    assert not (tmp_path / "runs").exists()
