@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import math
 import platform
 import time
 from pathlib import Path
@@ -26,12 +27,9 @@ def published(path: Path) -> dict[tuple[str, str], float]:
         return {(r["model"], r["task"]): float(r["mean"]) for r in csv.DictReader(handle)}
 
 
-def finished_rows(request, model: str) -> list[dict]:
-    """Per task: mean ± std of test MCC and the mean trial time over the model's finished quick-profile trials in
-    the experiment, read back from MLflow by tags (a piece run earlier, perhaps by an older commit, still counts;
-    the newest finished trial of each seed is the one taken)."""
-    import numpy as np
-
+def latest_trials(request, model: str) -> dict[tuple[str, str], object]:
+    """(task, seed) → the newest finished quick-profile trial of `model` in the experiment, read back from MLflow by
+    tags (a piece run earlier, perhaps by an older commit, still counts)."""
     from suite.runs.tracking import RunTracker
     from suite.tracking import search_all
 
@@ -42,6 +40,14 @@ def finished_rows(request, model: str) -> list[dict]:
     latest: dict[tuple[str, str], object] = {}
     for run in sorted(runs, key=lambda r: r.info.start_time):
         latest[(run.data.tags["suite.task"], run.data.tags["suite.seed"])] = run
+    return latest
+
+
+def finished_rows(request, model: str) -> list[dict]:
+    """Per task: mean ± std of test MCC and the mean trial time over the model's latest finished trials."""
+    import numpy as np
+
+    latest = latest_trials(request, model)
     rows = []
     for task in TASKS:
         picked = [r for (t, _), r in latest.items() if t == task and "test/mcc" in r.data.metrics]
@@ -53,6 +59,31 @@ def finished_rows(request, model: str) -> list[dict]:
                      "test/mcc_std": float(mcc.std(ddof=1)) if len(mcc) > 1 else 0.0,
                      "cost/wall_seconds_mean": float(wall.mean()), "n_runs": len(picked)})
     return rows
+
+
+def learning_curves(request, model: str, seed: str = "0") -> list[str]:
+    """A markdown table: per task, the validation MCC after every epoch of the model's seed-`seed` trial, the best
+    epoch, and what ended training (the step budget, or early stopping), so a budget-bound score shows as such."""
+    from suite.runs.tracking import RunTracker
+
+    client = RunTracker(request.tracking_uri, request.experiment).client
+    latest = latest_trials(request, model)
+    lines = [f"| task | train rows | steps / epoch | validation MCC (x100) after each epoch, seed {seed} | best epoch | "
+             "ended by | test MCC (x100) |", "|---|---|---|---|---|---|---|"]
+    for task in TASKS:
+        run = latest.get((task, seed))
+        if run is None:
+            continue
+        history = sorted(client.get_metric_history(run.info.run_id, "val/mcc"), key=lambda m: m.step)
+        rows = int(run.data.metrics.get("cost/train_rows", 0))
+        per_epoch = math.ceil(rows / int(run.data.params["batch_size"]))
+        budget = run.data.params.get("max_steps")
+        by_budget = budget not in (None, "None") and len(history) * per_epoch >= int(budget)
+        lines.append(f"| {task} | {rows:,} | {per_epoch} | {', '.join(f'{100 * m.value:.1f}' for m in history)} | "
+                     f"{int(run.data.metrics.get('best_epoch', -1)) + 1} | "
+                     f"{f'the budget ({int(budget):,} steps)' if by_budget else 'early stopping'} | "
+                     f"{100 * run.data.metrics['test/mcc']:.1f} |")
+    return lines
 
 
 def execute_logged(request, label: str) -> list[dict]:
@@ -79,6 +110,8 @@ def main() -> None:
     parser.add_argument("--concurrent", type=int, default=2)
     parser.add_argument("--experiment", default="gue-cpu-leaderboard")
     parser.add_argument("--out", default="reports/gue_cpu_leaderboard.md")
+    parser.add_argument("--curves", default="findna,findna_t",
+                        help="models whose learning curves (validation MCC per epoch, seed 0) follow the table")
     args = parser.parse_args()
 
     from suite.runs.profiles import get_profile
@@ -128,6 +161,10 @@ def main() -> None:
     lines.append("| trial time, summed (min) | " + " | ".join(walls) + " | | |")
     lines += ["", "Trial time is the sum over the model's trials of each trial's own wall time (data, training, "
               "evaluation; one CPU thread), so a run resumed in pieces counts every trial once."]
+    for model in [m.strip() for m in args.curves.split(",") if m.strip()]:
+        request = RunRequest(models=(model,), tasks=",".join(TASKS), seeds=(0,), profile="quick",
+                             experiment=args.experiment)
+        lines += ["", f"## Learning curve: {model}", "", *learning_curves(request, model)]
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines) + "\n")
