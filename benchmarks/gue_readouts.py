@@ -21,6 +21,22 @@ from gue_leaderboard import TASKS, execute_logged
 READOUTS = ("cls_mean", "mean", "max", "cls_and_max")
 
 
+def finished(request, readout: str, steps: int) -> list[dict]:
+    """Leaderboard-like rows (task, test/mcc_mean, cost) from the newest finished trial of each task with this
+    readout and step budget (params `pooling`, `max_steps`), read back from MLflow."""
+    from suite.runs.tracking import RunTracker
+    from suite.tracking import search_all
+
+    tracker = RunTracker(request.tracking_uri, request.experiment)
+    runs = search_all(tracker.client, tracker.experiment_id,
+                      f"tags.`suite.kind` = 'trial' AND tags.`suite.model` = '{request.models[0]}' AND "
+                      f"tags.`suite.seed` = '{request.seeds[0]}' AND params.pooling = '{readout}' AND "
+                      f"params.max_steps = '{steps}' AND attributes.status = 'FINISHED'")
+    latest = {run.data.tags["suite.task"]: run for run in sorted(runs, key=lambda r: r.info.start_time)}
+    return [{"task": task, "test/mcc_mean": run.data.metrics["test/mcc"], "n_runs": 1,
+             "cost/wall_seconds_mean": run.data.metrics.get("cost/wall_seconds", 0.0)} for task, run in latest.items()]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--models", default="findna,findna_t")
@@ -31,6 +47,8 @@ def main() -> None:
     parser.add_argument("--concurrent", type=int, default=2)
     parser.add_argument("--experiment", default="gue-readouts")
     parser.add_argument("--out", default="reports/gue_readouts.md")
+    parser.add_argument("--report-only", action="store_true",
+                        help="train nothing: the table from the finished trials already in MLflow")
     args = parser.parse_args()
 
     from suite.runs.request import RunRequest
@@ -45,7 +63,8 @@ def main() -> None:
             request = RunRequest(models=(model,), tasks=args.tasks, seeds=(args.seed,), profile="quick",
                                  sets={"pooling": readout, "max_steps": args.steps}, experiment=args.experiment,
                                  max_concurrent=args.concurrent)
-            rows = execute_logged(request, f"{model} {readout}")
+            rows = finished(request, readout, args.steps) if args.report_only else \
+                execute_logged(request, f"{model} {readout}")
             columns.append((model, readout))
             results[(model, readout)] = {row["task"]: row["test/mcc_mean"] for row in rows}
             minutes[(model, readout)] = sum(row.get("cost/wall_seconds_mean", 0.0) * row.get("n_runs", 0)

@@ -87,6 +87,7 @@ class RunTracker:
             f" · fold {trial.fold}" if trial.fold is not None else "")
         run_id = self.client.create_run(self.experiment_id, run_name=name, tags=tags).info.run_id
         tracking.log_params(self.client, run_id, {**trial.hparams, "model": trial.model_name, "size": trial.size,
+                                                  "pooling": trial.model.get("pooling"), "head": trial.model.get("head"),
                                                   "backbone": trial.backbone, "recipe": trial.recipe,
                                                   "task": trial.task_name})
         self.active[trial.key] = run_id
