@@ -82,6 +82,8 @@ CASES = [
     ("sweep-trials-negative", SWEEP[:-2] + ["--trials", "-1"], "--trials -1"),
     ("sweep-trials-zero", SWEEP[:-2] + ["--trials", "0"], "--trials 0"),
     ("sweep-cv-one", SWEEP + ["--cv", "1"], "--cv 1"),
+    ("sweep-gpus-without-cluster", SWEEP + ["--gpus-per-worker", "1"], "without --address"),
+    ("sweep-cluster-with-sqlite", SWEEP + ["--address", "127.0.0.1:6379"], "SQLite Optuna storage"),
     ("sweep-storage-unknown-kind", SWEEP + ["--storage", "foo://bar"], "unknown database kind 'foo'"),
     ("sweep-unknown-model", ["sweep", "--model", "nope_model", "--task", "tf_mouse_2"], "unknown model"),
     ("sweep-unknown-task", ["sweep", "--model", "kmer_lr", "--task", "nope_task"], "unknown task"),

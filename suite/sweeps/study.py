@@ -74,6 +74,14 @@ class SweepRequest:
             raise SuiteError(f"--cpus-per-worker {self.cpus_per_worker:g}: must be > 0", "e.g. --cpus-per-worker 1")
         if self.gpus_per_worker < 0:
             raise SuiteError(f"--gpus-per-worker {self.gpus_per_worker:g}: must be >= 0", "e.g. --gpus-per-worker 1")
+        if self.address is None and (self.gpus_per_worker > 0 or self.cpus_per_worker != 1.0):
+            raise SuiteError("--cpus-per-worker / --gpus-per-worker size Ray tasks on a cluster; without --address "
+                             "the workers are local processes that ignore them",
+                             "pass --address of the cluster, or drop them (a local worker uses a GPU when torch "
+                             "sees one)")
+        if self.address is not None and storage_url(self.storage).startswith("sqlite"):
+            raise SuiteError(f"--address {self.address} with a SQLite Optuna storage: workers on other machines "
+                             "cannot share a file", "pass --storage postgresql://USER:PASSWORD@HOST/DB")
 
 
 DEFAULT_STORAGE = Path("runs") / "optuna.db"
