@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
+from suite import foreground
 from suite.errors import SuiteError
 
 RETRY_DEFAULTS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "8", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "2",
@@ -32,6 +32,9 @@ def retry_defaults() -> None:
 
 def server_command(backend_store_uri: str, artifacts: str, host: str = "127.0.0.1", port: int = 5000,
                    workers: int = 2) -> list[str]:
+    foreground.check_port(port)
+    if workers < 1:
+        raise SuiteError(f"--workers {workers}: the server needs at least one worker", "use --workers 1 or more")
     if not backend_store_uri.startswith(("postgresql", "mysql", "sqlite", "mssql")):
         raise SuiteError(f"backend store '{backend_store_uri}' is not a database URL",
                          "use postgresql://user:password@host:5432/mlflow (or sqlite:///path for one machine)")
@@ -49,5 +52,11 @@ def server_command(backend_store_uri: str, artifacts: str, host: str = "127.0.0.
 
 def serve(backend_store_uri: str, artifacts: str, host: str = "127.0.0.1", port: int = 5000,
           workers: int = 2) -> int:
-    """Run the tracking server in the foreground (Ctrl-C stops it); returns its exit code."""
-    return subprocess.run(server_command(backend_store_uri, artifacts, host, port, workers), check=False).returncode
+    """Run the tracking server in the foreground until Ctrl-C or SIGTERM, which stop it with every process it
+    started; returns its exit code (0 when stopped so)."""
+    command = server_command(backend_store_uri, artifacts, host, port, workers)
+    foreground.check_free(host, port)
+    # MLflow's job runner (GenAI evaluation jobs) is of no use to the suite's runs: not started unless asked for
+    env = {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", **os.environ}
+    print(f"MLflow tracking server on http://{host}:{port} (Ctrl-C stops it)", flush=True)
+    return foreground.run(command, env=env)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import os
+import shutil
+import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -30,6 +32,22 @@ def _isolated_cache(tmp_path_factory):
         os.environ.pop("SUITE_CACHE_DIR", None)
     else:
         os.environ["SUITE_CACHE_DIR"] = old
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_ray_root():
+    """Ray's temp root (sessions, sockets, logs of every local Ray a test starts) is a folder of this test session,
+    removed at its end, not /tmp/ray. Made with tempfile rather than under pytest's basetemp: Unix socket paths
+    below it may not exceed 107 characters."""
+    old = os.environ.get("RAY_TMPDIR")
+    root = tempfile.mkdtemp(prefix="sr")
+    os.environ["RAY_TMPDIR"] = root
+    yield
+    if old is None:
+        os.environ.pop("RAY_TMPDIR", None)
+    else:
+        os.environ["RAY_TMPDIR"] = old
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

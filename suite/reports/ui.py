@@ -7,16 +7,17 @@ no authentication, so reaching it from elsewhere is an ssh tunnel's job, not an 
 
 from __future__ import annotations
 
-import subprocess
+import os
 import sys
 from pathlib import Path
 
-from suite import tracking
+from suite import foreground, tracking
 from suite.errors import SuiteError
 
 
 def ui_command(tracking_uri: str | None = None, port: int = 5000) -> list[str]:
     """The `mlflow ui` command line for the store, after checking there is a local store to show."""
+    foreground.check_port(port)
     uri = tracking.resolve_uri(tracking_uri)
     if uri.startswith(("http://", "https://")):
         raise SuiteError(f"{uri} is already a tracking server", "open it in a browser; `suite ui` serves a local store")
@@ -32,10 +33,11 @@ def ui_command(tracking_uri: str | None = None, port: int = 5000) -> list[str]:
 
 
 def serve(tracking_uri: str | None = None, port: int = 5000) -> int:
-    """Run the UI in the foreground until Ctrl-C; returns its exit code."""
+    """Run the UI in the foreground until Ctrl-C or SIGTERM, which stop it with every process it started;
+    returns its exit code (0 when stopped so)."""
     command = ui_command(tracking_uri, port)
+    foreground.check_free("127.0.0.1", port)
+    # MLflow's job runner (GenAI evaluation jobs) is of no use to the suite's runs: not started unless asked for
+    env = {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", **os.environ}
     print(f"MLflow UI on http://127.0.0.1:{port} (Ctrl-C stops it)", flush=True)
-    try:
-        return subprocess.call(command)
-    except KeyboardInterrupt:
-        return 0
+    return foreground.run(command, env=env)

@@ -4,8 +4,8 @@ Each trial is a Tune trial of one function trainable with its own resources (`--
 `--gpus-per-trial`, fractions allowed), at most `--max-concurrent` at once, retried on a crash
 (FailureConfig). The driver-side TuneWriter callback is the only MLflow writer. Data reaches workers through
 the encoding cache on disk (memory-mapped; the driver encodes every task once before the fan-out), so no trial
-re-reads or re-encodes the raw files. `--address` joins an existing cluster; otherwise a local Ray starts
-in-process.
+re-reads or re-encodes the raw files. `--address` joins an existing cluster; otherwise a new, private Ray
+starts in-process (`private_ray`): it never joins a cluster it finds on the machine.
 """
 
 from __future__ import annotations
@@ -13,14 +13,98 @@ from __future__ import annotations
 import json
 import math
 import os
+import socket
+import subprocess
+import sys
+import tempfile
+import uuid
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from ray.tune import Callback
 
-from suite.errors import InvalidResult
+from suite.errors import InvalidResult, SuiteError
+from suite.runs import reaper
 from suite.runs.plan import TrialSpec
 from suite.runs.progress import ProgressView
 from suite.runs.tracking import RunTracker
+
+
+@contextmanager
+def _private_environment(token: str):
+    """For the length of a local `ray.init`, whose new processes inherit this environment: RAY_ADDRESS out of it
+    (`address="local"` already ignores it), the instance's marker in it (the reaper finds the processes by it),
+    and Ray's node address the loopback. Ray turns an explicit 127.0.0.1 into the machine's address unless its
+    cluster mode is off (as it is on macOS and Windows); with it off, GCS, raylet, agents and workers all listen
+    on 127.0.0.1 only."""
+    from ray._private import ray_constants
+
+    saved = {name: os.environ.pop(name, None) for name in ("RAY_ADDRESS", reaper.MARKER)}
+    os.environ[reaper.MARKER] = token
+    saved_mode = ray_constants.ENABLE_RAY_CLUSTER
+    ray_constants.ENABLE_RAY_CLUSTER = False
+    try:
+        yield
+    finally:
+        ray_constants.ENABLE_RAY_CLUSTER = saved_mode
+        for name, value in saved.items():
+            os.environ.pop(name, None)
+            if value is not None:
+                os.environ[name] = value
+
+
+# Ray's longest socket path below its temp folder: /session_<date>_<time>_<µs>_<pid>/sockets/plasma_store
+_MAX_TEMP_DIR = 107 - len("/session_2026-01-01_00-00-00_000000_4194304/sockets/plasma_store")
+
+
+@contextmanager
+def private_ray(num_cpus: int | None = None, **kwargs):
+    """A new Ray instance of this process alone, bound to 127.0.0.1, shut down on leaving the block.
+
+    `address="local"` starts a fresh head even when RAY_ADDRESS is set or `ray start` left a cluster behind
+    (/tmp/ray/ray_current_cluster). Its temp folder is its own (<Ray's temp root>/s<6 hex>, beside Ray's usual
+    session folders; short, for the Unix socket paths below it). Ray's fate-sharing stops the GCS and raylet
+    (and with them the workers) when this process dies, even by SIGKILL; the watchdog of suite/runs/reaper.py,
+    started first in its own session, kills what remains of the instance once this process has left the block
+    or is gone."""
+    import ray
+
+    token = uuid.uuid4().hex
+    folder = Path(os.environ.get("RAY_TMPDIR") or tempfile.gettempdir()).resolve() / "ray" / f"s{token[:6]}"
+    if len(str(folder)) > _MAX_TEMP_DIR:
+        raise SuiteError(f"Ray's socket paths under {folder} would pass the 107-byte limit of Unix sockets",
+                         "set RAY_TMPDIR to a short folder, e.g. RAY_TMPDIR=/tmp")
+    env = {k: v for k, v in os.environ.items() if k != reaper.MARKER}
+    watchdog = subprocess.Popen(
+        [sys.executable, "-I", reaper.__file__, token, str(os.getpid()), str(os.getsid(0)), str(folder)],
+        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, env=env, start_new_session=True)
+    try:
+        with _private_environment(token):
+            ray.init(address="local", num_cpus=num_cpus, _node_ip_address="127.0.0.1", _temp_dir=str(folder),
+                     include_dashboard=False, **kwargs)
+        try:
+            yield
+        finally:
+            ray.shutdown()
+    finally:
+        watchdog.stdin.close()  # the watchdog reaps what ray.shutdown left, then exits
+        try:
+            watchdog.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            watchdog.kill()
+            watchdog.wait()
+
+
+def _connect(stack: ExitStack, address: str | None, num_cpus: int | None = None) -> None:
+    """Join the cluster at `address`, or start a private local instance; either is shut down with `stack`."""
+    import ray
+
+    kwargs = dict(log_to_driver=False, logging_level="ERROR")
+    if address:
+        ray.init(address=address, include_dashboard=False, **kwargs)
+        stack.callback(ray.shutdown)
+    else:
+        stack.enter_context(private_ray(num_cpus=num_cpus, **kwargs))
 
 
 def _trainable(config: dict) -> None:
@@ -30,6 +114,8 @@ def _trainable(config: dict) -> None:
 
     spec = TrialSpec.from_dict(config["trial"])
     out_dir = Path(tune.get_context().get_trial_dir())
+    # which process runs this attempt (MLflow tags suite.worker_host / suite.worker_pid): to inspect it, or kill it
+    tune.report({"kind": "worker", "host": socket.gethostname(), "pid": os.getpid()})
 
     def report(epoch: int, row: dict) -> None:
         tune.report({"kind": "epoch", "row_json": json.dumps(row)})
@@ -66,7 +152,14 @@ class TuneWriter(Callback):
 
     def on_trial_result(self, iteration, trials, trial, result, **info):
         key = self._key(trial)
-        if result.get("kind") == "epoch":
+        if result.get("kind") == "worker":
+            run_id = self.tracker.active.get(key)
+            if run_id is not None:
+                from mlflow.entities import RunTag
+
+                self.tracker.client.log_batch(run_id, tags=[RunTag("suite.worker_host", str(result["host"])),
+                                                            RunTag("suite.worker_pid", str(result["pid"]))])
+        elif result.get("kind") == "epoch":
             self.tracker.epoch(key, json.loads(result["row_json"]))
         elif result.get("kind") == "final":
             outcome = json.loads(result["result_json"])
@@ -95,31 +188,23 @@ def run_on_ray(trials: list[TrialSpec], tracker: RunTracker, progress: ProgressV
     from ray import tune
 
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
-    started_here = not ray.is_initialized()
-    if started_here:
-        kwargs = dict(include_dashboard=False, log_to_driver=False, logging_level="ERROR")
-        if address:
-            ray.init(address=address, **kwargs)
-        else:
-            ray.init(num_cpus=max(os.cpu_count() or 1, math.ceil(cpus_per_trial)), **kwargs)
     outcomes: dict[str, dict | None] = {}
-    resources = {"cpu": cpus_per_trial, "gpu": gpus_per_trial}
-    tuner = tune.Tuner(
-        tune.with_resources(_trainable, resources),
-        param_space={"threads": max(1, int(cpus_per_trial)),
-                     "trial": tune.grid_search([t.to_dict() for t in trials])},
-        tune_config=tune.TuneConfig(max_concurrent_trials=max_concurrent or 0, reuse_actors=False),
-        run_config=tune.RunConfig(
-            name=name, storage_path=str(storage.resolve()), verbose=0,
-            failure_config=tune.FailureConfig(max_failures=max_failures),
-            callbacks=[TuneWriter(tracker, progress, outcomes)],
-        ),
-    )
-    try:
+    with ExitStack() as stack:
+        if not ray.is_initialized():
+            _connect(stack, address, num_cpus=max(os.cpu_count() or 1, math.ceil(cpus_per_trial)))
+        resources = {"cpu": cpus_per_trial, "gpu": gpus_per_trial}
+        tuner = tune.Tuner(
+            tune.with_resources(_trainable, resources),
+            param_space={"threads": max(1, int(cpus_per_trial)),
+                         "trial": tune.grid_search([t.to_dict() for t in trials])},
+            tune_config=tune.TuneConfig(max_concurrent_trials=max_concurrent or 0, reuse_actors=False),
+            run_config=tune.RunConfig(
+                name=name, storage_path=str(storage.resolve()), verbose=0,
+                failure_config=tune.FailureConfig(max_failures=max_failures),
+                callbacks=[TuneWriter(tracker, progress, outcomes)],
+            ),
+        )
         tuner.fit()
-    finally:
-        if started_here:
-            ray.shutdown()
     return outcomes
 
 
@@ -152,12 +237,8 @@ def run_remote(function, args: tuple, copies: int, *, cpus: float, gpus: float, 
     `env` reaches the workers' environment (the nodes were started without this shell's variables)."""
     import ray
 
-    started_here = not ray.is_initialized()
-    if started_here:
-        ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
-    try:
+    with ExitStack() as stack:
+        if not ray.is_initialized():
+            _connect(stack, address)
         task = ray.remote(num_cpus=cpus, num_gpus=gpus)(function).options(runtime_env={"env_vars": env or {}})
         ray.get([task.remote(*args) for _ in range(copies)])
-    finally:
-        if started_here:
-            ray.shutdown()

@@ -1,7 +1,11 @@
 """Scale-out end to end on 127.0.0.1: PostgreSQL, an MLflow server on it (`suite server`), a Ray cluster of a
 head and one extra worker node, a grid run through them with one trial process killed mid-grid, then the same
 grid again; and an Optuna study in the same PostgreSQL. Needs PostgreSQL's server binaries (.ci/run installs
-Debian's postgresql package when they are absent)."""
+Debian's postgresql package when they are absent).
+
+Two folders live outside pytest's tmp_path, made with tempfile and removed at the end: PostgreSQL's (the postgres
+user cannot enter pytest's private temp folder) and Ray's (Unix socket paths below it may not exceed 107
+characters)."""
 
 import glob
 import os
@@ -12,12 +16,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.integration.test_run import _ray_trial_workers
+from tests import procs
+from tests.integration.killing import kill_a_running_trial
 
 pytestmark = pytest.mark.integration
 
@@ -77,15 +81,9 @@ def _start_server(backend: str, artifacts: Path, port: int) -> subprocess.Popen:
     proc = subprocess.Popen([sys.executable, "-m", "suite", "server", "--backend-store-uri", backend,
                              "--artifacts", str(artifacts), "--port", str(port), "--workers", "1"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-
-    def healthy() -> bool:
-        try:
-            return urllib.request.urlopen(f"{url}/health", timeout=2).status == 200
-        except OSError:
-            return False
-
-    _wait(healthy, 120, "the MLflow server")
+    _wait(lambda: proc.poll() is not None or procs.answers(f"http://127.0.0.1:{port}/health"), 240,
+          "the MLflow server")
+    assert proc.poll() is None, "the MLflow server exited"
     return proc
 
 
@@ -107,11 +105,24 @@ def tracking_server(postgres, tmp_path_factory):
 def ray_cluster():
     from ray.cluster_utils import Cluster
 
-    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
-    cluster.add_node(num_cpus=1)  # one extra worker node
-    cluster.wait_for_nodes()
-    yield cluster
-    cluster.shutdown()
+    # Ray's temp root is this short folder, not /tmp/ray: the cluster's sessions, and the ray_current_cluster
+    # file Cluster writes (which would make a plain `ray.init()` elsewhere on the machine join this cluster)
+    root = Path(tempfile.mkdtemp(prefix="sc"))
+    env = pytest.MonkeyPatch()
+    env.setenv("RAY_TMPDIR", str(root))
+    temp = str(root / "ray")
+    try:
+        cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False,
+                                                                "temp_dir": temp})
+        try:
+            cluster.add_node(num_cpus=1, temp_dir=temp)  # one extra worker node
+            cluster.wait_for_nodes()
+            yield cluster
+        finally:
+            cluster.shutdown()
+    finally:
+        env.undo()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def _trials(url: str, experiment: str):
@@ -127,23 +138,26 @@ def test_grid_on_a_ray_cluster_and_a_postgres_tracking_server(tracking_server, r
             "--set", "epochs=2", "--set", "max_train_rows=800", "--address", ray_cluster.address,
             "--tracking-uri", tracking_server, "--experiment", "cluster", "--max-failures", "2", "--quiet"]
     env = {**os.environ, "SUITE_DATA_DIR": str(shared_data)}
-    proc = subprocess.Popen(args, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    killed = None
-    deadline = time.time() + 300
-    while killed is None and proc.poll() is None and time.time() < deadline:
-        time.sleep(0.5)
-        running = [r for r in _trials(tracking_server, "cluster") if r.info.status == "RUNNING"]
-        workers = _ray_trial_workers(os.getpid())  # the cluster's nodes are this process's children
-        if running and workers:
-            os.kill(workers[0], signal.SIGKILL)
-            killed = workers[0]
-    output, _ = proc.communicate(timeout=600)
-    assert proc.returncode == 0, output
-    assert killed, "no trial process was running to kill\n" + output
+    log = tmp_path / "run.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(args, cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        from mlflow.tracking import MlflowClient
+
+        # the cluster's nodes are this process's children: the worker is looked for below it
+        killed = kill_a_running_trial(MlflowClient(tracking_server), "cluster", os.getpid(),
+                                      going=lambda: proc.poll() is None, model="cnn")
+        assert proc.wait(timeout=600) == 0, log.read_text()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    output = log.read_text()
+    assert "worker failed" in killed.data.tags["suite.error"]  # the killed attempt is recorded, not lost
     runs = _trials(tracking_server, "cluster")
     finished = [r.data.tags["suite.run_key"] for r in runs if r.info.status == "FINISHED"]
-    assert len(finished) == 6 and len(set(finished)) == 6  # every trial finished, exactly once
-    assert any(r.info.status == "FAILED" for r in runs)  # the killed attempt is recorded, not lost
+    assert len(finished) == 6 and len(set(finished)) == 6, output  # every trial finished, exactly once
+    assert killed.data.tags["suite.run_key"] in finished  # ... the killed one on a retry
     artifacts = {a.path for a in __import__("mlflow").tracking.MlflowClient(tracking_server).list_artifacts(
         next(r for r in runs if r.info.status == "FINISHED").info.run_id)}
     assert "predictions.csv" in artifacts  # uploaded through the server

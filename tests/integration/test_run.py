@@ -1,14 +1,15 @@
 """`suite run` end to end: a real local Ray cluster, a real SQLite MLflow store, real data, the real CLI."""
 
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from tests import procs
+from tests.integration.killing import kill_a_running_trial, running_trials
 
 pytestmark = pytest.mark.integration
 
@@ -100,64 +101,26 @@ def test_same_command_again_runs_nothing_and_duplicates_nothing(grid, workdir):
     assert {p.info.run_id: p.data.metrics["test/mcc_mean"] for p in runs_of(client, "grid", kind="parent")} == aggregates
 
 
-def _parent(pid: int) -> int:
-    try:
-        return int((Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[1])
-    except (OSError, ValueError, IndexError):
-        return 0
-
-
-def _descends_from(pid: int, ancestor: int) -> bool:
-    while pid > 1:
-        if pid == ancestor:
-            return True
-        pid = _parent(pid)
-    return False
-
-
-def _ray_trial_workers(ancestor: int) -> list[int]:
-    """Ray's trial worker processes (process title `ray::ImplicitFunc…`) started under `ancestor` (so another
-    Ray on the same machine is never touched), found through /proc."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if (entry / "cmdline").read_bytes().startswith(b"ray::ImplicitFunc"):
-                    pids.append(int(entry.name))
-            except OSError:
-                continue
-    return [pid for pid in pids if _descends_from(pid, ancestor)]
-
-
 def test_a_killed_trial_process_is_retried_and_finishes_exactly_once(workdir):
     args = ["--models", "cnn", "--tasks", "tf_mouse_4", "--seeds", "2", "--set", "epochs=3",
             "--set", "patience=5", "--max-concurrent", "1", "--max-failures", "2"]
     proc = suite_run(args, workdir, "killed", popen=True)
-    client, killed, deadline = None, None, time.time() + 240
-    while killed is None and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.5)
-        if not (workdir / "runs" / "mlflow.db").exists():
-            continue
-        client = client or store(workdir)
-        try:
-            running = [r for r in runs_of(client, "killed") if r.info.status == "RUNNING"]
-        except Exception:  # the experiment may not exist yet
-            continue
-        workers = _ray_trial_workers(proc.pid)
-        if running and workers:
-            time.sleep(1.0)  # let the trial get into training
-            os.kill(workers[0], signal.SIGKILL)
-            killed = workers[0]
-    output, _ = proc.communicate(timeout=600)
-    assert killed, "no trial process was found to kill\n" + output
+    try:
+        procs.wait_for(lambda: proc.poll() is not None or running_trials(workdir / "runs" / "mlflow.db") > 0, 240,
+                       "a RUNNING trial")
+        killed = kill_a_running_trial(store(workdir), "killed", proc.pid, going=lambda: proc.poll() is None)
+        output, _ = proc.communicate(timeout=600)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
     assert proc.returncode == 0, output
     trials = runs_of(store(workdir), "killed")
     finished = [r for r in trials if r.info.status == "FINISHED"]
-    failed = [r for r in trials if r.info.status == "FAILED"]
     keys = [r.data.tags["suite.run_key"] for r in finished]
     assert len(keys) == 2 and len(set(keys)) == 2  # every trial finished, exactly once
-    assert failed and "worker failed" in failed[0].data.tags["suite.error"]
-    assert failed[0].data.tags["suite.run_key"] in keys  # the killed attempt's key finished on retry
+    assert "worker failed" in killed.data.tags["suite.error"]
+    assert killed.data.tags["suite.run_key"] in keys  # the killed attempt's key finished on retry
     again = suite_run(args, workdir, "killed")
     assert "2 of 2 trials already finished" in again.stdout
     assert len([r for r in runs_of(store(workdir), "killed") if r.info.status == "FINISHED"]) == 2
