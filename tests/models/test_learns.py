@@ -63,10 +63,9 @@ FAMILIES = {
 # conjunction in a CPU budget: dnabert2 at random init (one token per base, 1-2 layers, lr 1e-3 or 3e-3) stays at
 # 0.50-0.51 after 150-300 steps, nt_v2_50m plateaus at 0.63 after 600 (the motif is a whole token only when it is
 # aligned with the 6-mer grid). Max-pooling NT's token states and widening it (hidden 64, 4 heads, 1-2 layers,
-lr 1e-3 / 3e-3) lifts it only to 0.71-0.74 after 600 steps, validation flat from the first epochs: with 4,096
-6-mer tokens, 1,200 rows show each motif-bearing token a handful of times. findna_t did the same until its CPU
-sizes got a conv stem. Strict: the day they
-# learn, these fail and move up.
+# lr 1e-3 / 3e-3) lifts it only to 0.71-0.74 after 600 steps, validation flat from the first epochs: with 4,096
+# 6-mer tokens, 1,200 rows show each motif-bearing token a handful of times. findna_t did the same until its CPU
+# sizes got a conv stem. Strict: the day they learn, these fail and move up.
 NOT_YET = {
     "dnabert2": ("tiny", None, 0.95, 150),
     "nt_v2_50m": ("tiny", None, 0.95, 300),
