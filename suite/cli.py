@@ -391,6 +391,9 @@ def reproduce_command(
         return
     if not table:
         raise SuiteError("suite reproduce needs a table", "e.g. suite reproduce T2, or suite reproduce --list")
+    from suite.recipes import get_recipe
+
+    get_recipe(table)  # an unknown name is refused before any folder or store is touched
     run = RunRequest(models=(), tasks="", sets=parse_sets(set_ or []), data_dir=str(data_dir) if data_dir else None,
                      experiment=experiment, tracking_uri=tracking_uri, cpus_per_trial=cpus_per_trial,
                      gpus_per_trial=gpus_per_trial, max_concurrent=max_concurrent, address=address)
