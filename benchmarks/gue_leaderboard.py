@@ -27,16 +27,16 @@ def published(path: Path) -> dict[tuple[str, str], float]:
         return {(r["model"], r["task"]): float(r["mean"]) for r in csv.DictReader(handle)}
 
 
-def latest_trials(request, model: str) -> dict[tuple[str, str], object]:
-    """(task, seed) → the newest finished quick-profile trial of `model` in the experiment, read back from MLflow by
-    tags (a piece run earlier, perhaps by an older commit, still counts)."""
+def latest_trials(request, model: str, where: str = "") -> dict[tuple[str, str], object]:
+    """(task, seed) → the newest finished quick-profile trial of `model` in the experiment (and matching the extra
+    MLflow filter `where`), read back by tags (a piece run earlier, perhaps by an older commit, still counts)."""
     from suite.runs.tracking import RunTracker
     from suite.tracking import search_all
 
     tracker = RunTracker(request.tracking_uri, request.experiment)
     runs = search_all(tracker.client, tracker.experiment_id,
                       f"tags.`suite.kind` = 'trial' AND tags.`suite.model` = '{model}' AND "
-                      "tags.`suite.profile` = 'quick' AND attributes.status = 'FINISHED'")
+                      "tags.`suite.profile` = 'quick' AND attributes.status = 'FINISHED'" + (f" AND {where}" if where else ""))
     latest: dict[tuple[str, str], object] = {}
     for run in sorted(runs, key=lambda r: r.info.start_time):
         latest[(run.data.tags["suite.task"], run.data.tags["suite.seed"])] = run

@@ -16,25 +16,18 @@ import argparse
 import platform
 from pathlib import Path
 
-from gue_leaderboard import TASKS, execute_logged
+from gue_leaderboard import TASKS, execute_logged, latest_trials
 
 READOUTS = ("cls_mean", "mean", "max", "cls_and_max")
 
 
 def finished(request, readout: str, steps: int) -> list[dict]:
     """Leaderboard-like rows (task, test/mcc_mean, cost) from the newest finished trial of each task with this
-    readout and step budget (params `pooling`, `max_steps`), read back from MLflow."""
-    from suite.runs.tracking import RunTracker
-    from suite.tracking import search_all
-
-    tracker = RunTracker(request.tracking_uri, request.experiment)
-    runs = search_all(tracker.client, tracker.experiment_id,
-                      f"tags.`suite.kind` = 'trial' AND tags.`suite.model` = '{request.models[0]}' AND "
-                      f"tags.`suite.seed` = '{request.seeds[0]}' AND params.pooling = '{readout}' AND "
-                      f"params.max_steps = '{steps}' AND attributes.status = 'FINISHED'")
-    latest = {run.data.tags["suite.task"]: run for run in sorted(runs, key=lambda r: r.info.start_time)}
+    readout and step budget (params `pooling`, `max_steps`) and the request's seed, read back from MLflow."""
+    latest = latest_trials(request, request.models[0], f"params.pooling = '{readout}' AND params.max_steps = '{steps}'")
     return [{"task": task, "test/mcc_mean": run.data.metrics["test/mcc"], "n_runs": 1,
-             "cost/wall_seconds_mean": run.data.metrics.get("cost/wall_seconds", 0.0)} for task, run in latest.items()]
+             "cost/wall_seconds_mean": run.data.metrics.get("cost/wall_seconds", 0.0)}
+            for (task, seed), run in latest.items() if seed == str(request.seeds[0])]
 
 
 def main() -> None:
