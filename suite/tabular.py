@@ -45,12 +45,13 @@ def prose(console: Console, fmt: str) -> Console:
 
 
 def show(table: Table, console: Console, fmt: str = "auto", whole: Iterable[str] | None = None,
-         repeat: Iterable[str] = ()) -> None:
+         repeat: Iterable[str] = (), notes: Console | None = None) -> None:
     """Print `table` in `fmt` (see FORMATS).
 
     `whole`: headers of the columns that must never be cut in a terminal (default: the first column).
     `repeat`: headers of columns left blank under a repeated value (the leaderboard's task and metric); in data
-    formats the value is written on every row, so each line stands alone for grep."""
+    formats the value is written on every row, so each line stands alone for grep.
+    `notes`: where the title goes in data formats (default `prose`: stderr); a run's log keeps it on stdout."""
     fmt = resolve_format(fmt, console)
     if fmt == "table":
         _draw(table, console, set(whole if whole is not None else [_header(table.columns[0])] if table.columns else []))
@@ -58,7 +59,7 @@ def show(table: Table, console: Console, fmt: str = "auto", whole: Iterable[str]
     headers = [_header(column) for column in table.columns]
     rows = _rows(table, [headers.index(h) for h in repeat if h in headers])
     if table.title and fmt != "md":
-        prose(console, fmt).print(_plain(table.title), highlight=False)
+        (notes or prose(console, fmt)).print(_plain(table.title), highlight=False)
     text = {"tsv": _tsv, "csv": _csv, "json": _json, "md": _md}[fmt](headers, rows, _plain(table.title or ""))
     console.file.write(text)
     console.file.flush()

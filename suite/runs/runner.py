@@ -93,7 +93,8 @@ def execute(request: RunRequest, use_ray: bool = True, quiet: bool = False, cons
     )
     if not quiet:
         if rows:
-            show(leaderboard(rows), console, table_format, whole=("task", "model"), repeat=("task", "metric"))
+            show(leaderboard(rows), console, table_format, whole=("task", "model"), repeat=("task", "metric"),
+                 notes=console)
         console.print(f"{summary.finished} finished, {summary.failed} failed, {summary.skipped} skipped; "
                       f"tracking: {summary.tracking_uri} (experiment '{request.experiment}')", highlight=False)
     return summary
