@@ -1,15 +1,25 @@
-# The two set-up commands of the README. Both build .venv on a fresh machine (torch CPU build first).
+# The two set-up commands of the README. Both build .venv on a fresh machine (torch first, see below).
 PYTHON ?= python3
 VENV ?= .venv
+# torch as the field installs it: PyTorch's CPU wheel index where no NVIDIA GPU answers (PyPI's default build is the
+# multi-GB CUDA one), PyPI's CUDA build where one does. Where the CPU index cannot be reached (only the package
+# registries answer), PyPI's torch==$(TORCH) is the fallback; then any torch ≥ 2.2 PyPI has for this Python.
+TORCH ?= 2.13.0
+TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 SUITE_DATA_DIR ?= $(abspath ../shared/data)
 export SUITE_DATA_DIR
 
-.PHONY: setup demo test bench
+.PHONY: setup demo report ui test bench
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet "torch==2.13.0" || $(VENV)/bin/pip install --quiet "torch>=2.2"
+	if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then \
+	  $(VENV)/bin/pip install --quiet "torch==$(TORCH)" || $(VENV)/bin/pip install --quiet "torch>=2.2"; \
+	else \
+	  $(VENV)/bin/pip install --quiet --timeout 15 --retries 1 --index-url $(TORCH_CPU_INDEX) "torch==$(TORCH)" \
+	  || $(VENV)/bin/pip install --quiet "torch==$(TORCH)" || $(VENV)/bin/pip install --quiet "torch>=2.2"; \
+	fi
 	$(VENV)/bin/pip install --quiet -e ".[test]"
 	touch $@
 
@@ -19,6 +29,14 @@ setup: $(VENV)/.installed
 # the package (no download): CNN baseline vs FinDNA (quick profile), 3 seeds, leaderboard at the end.
 demo: setup
 	$(VENV)/bin/suite run --models cnn,findna --tasks prom_core_tata --profile quick --seeds 3
+
+# After the demo, from any shell (no venv to activate): the report of the finished runs (reports/out/report.html)
+# and the MLflow UI on the leaderboard (the URL it prints; Ctrl-C stops it).
+report: setup
+	$(VENV)/bin/suite report
+
+ui: setup
+	$(VENV)/bin/suite ui
 
 test: setup
 	$(VENV)/bin/python -m pytest -q

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Render a report's one-page HTML in headless Chromium and save a PNG, to look at what a reader will see.
+# Render a report's one-page HTML in headless Chromium and save a PNG, to look at what a reader will see; then
+# say which tables are wider than the window (they scroll sideways inside their card), the folded ones included.
 #
 #   benchmarks/screenshot_report.sh [REPORT_HTML] [OUT_PNG] [WIDTHxHEIGHT]
 #   defaults: reports/out/report.html  reports/out/screenshot.png  1400x2000
@@ -16,9 +17,20 @@ if [[ -z "$browser" ]]; then
   exit 2
 fi
 [[ -f "$html" ]] || { echo "no report at $html: run \`suite report\` first" >&2; exit 2; }
-profile=$(mktemp -d)
-trap 'rm -rf "$profile"' EXIT
-"$browser" --headless --no-sandbox --disable-gpu --disable-background-networking --hide-scrollbars \
-  --user-data-dir="$profile" --window-size="${size/x/,}" --screenshot="$(realpath -m "$png")" \
-  "file://$(realpath "$html")" >/dev/null 2>&1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+flags=(--headless --no-sandbox --disable-gpu --disable-background-networking --hide-scrollbars
+       --user-data-dir="$work/profile" --window-size="${size/x/,}")
+"$browser" "${flags[@]}" --screenshot="$(realpath -m "$png")" "file://$(realpath "$html")" >/dev/null 2>&1
 echo "$png"
+# the page marks a table's card "scroll wide" when the table is wider than the card; <details> opened to see all
+sed 's/<details \([^>]*\)>/<details \1 open>/g' "$html" > "$work/open.html"
+wide=$("$browser" "${flags[@]}" --dump-dom "file://$work/open.html" 2>/dev/null \
+       | grep -o '<section class="card" id="[^"]*"><h2>[^<]*</h2><p class="caption">[^<]*</p><div class="scroll wide"' \
+       | sed 's/.*<h2>\([^<]*\)<\/h2>.*/\1/' || true)
+if [[ -n "$wide" ]]; then
+  echo "tables wider than ${size%x*} px (they scroll sideways in their card):"
+  echo "$wide" | sed 's/^/  /'
+else
+  echo "every table fits ${size%x*} px"
+fi

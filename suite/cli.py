@@ -1,8 +1,10 @@
 """The `suite` command line. One short function per subcommand: parse flags, call one library function,
-print with rich. A SuiteError becomes one line on stderr and exit code 2."""
+print with rich; every table goes through suite/tabular.py (drawn in a terminal, whole rows in a pipe or with
+--format). A SuiteError becomes one line on stderr and exit code 2."""
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -13,10 +15,40 @@ from rich.markup import escape
 from rich.table import Table
 
 from suite.errors import SuiteError
+from suite.tabular import FORMATS, prose, resolve_format, show
+
+
+class ReadableHelp(typer.core.TyperGroup):
+    """`--help` that reads naturally. Typer's rich help prints a type after every option, flags included
+    (`--dry-run <bool>`, even `--help <bool>`) and `<list[str]>` for a repeatable one; here a flag shows none
+    and a repeatable option without a metavar of its own shows `VALUE …`. Applied to each command as it is
+    looked up, so every subcommand's help gets it."""
+
+    def get_command(self, ctx: typer.Context, cmd_name: str):
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            _readable_metavars(command, ctx)
+        return command
+
+    def format_help(self, ctx: typer.Context, formatter) -> None:
+        _readable_metavars(self, ctx)
+        super().format_help(ctx, formatter)
+
+
+def _readable_metavars(command, ctx: typer.Context) -> None:
+    for param in command.get_params(ctx):
+        if param.param_type_name != "option" or param.metavar is not None:
+            continue
+        if param.is_flag:
+            param.metavar = ""
+        elif param.multiple:
+            param.metavar = "VALUE …"
+
 
 app = typer.Typer(help="dna-suite: benchmark DNA sequence models on real data, every run tracked.",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
-data_app = typer.Typer(help="Check and inspect the benchmark data on disk.", no_args_is_help=True)
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False, cls=ReadableHelp)
+data_app = typer.Typer(help="Check, inspect and fetch the benchmark data.", no_args_is_help=True,
+                       cls=ReadableHelp)
 app.add_typer(data_app, name="data")
 console = Console()
 
@@ -27,6 +59,12 @@ TrackingUri = Annotated[
 DataDir = Annotated[
     Optional[Path],
     typer.Option("--data-dir", help="Folder holding the data (before SUITE_DATA_DIR and the upstream caches)."),
+]
+TableFormat = Annotated[
+    str,
+    typer.Option("--format", metavar="FORMAT",
+                 help=f"How tables print: {', '.join(FORMATS)}. auto = drawn (table) in a terminal, tsv when piped or "
+                      "redirected; tsv, csv, json and md print every row whole on one line, notes on stderr."),
 ]
 
 
@@ -58,6 +96,7 @@ def _no_ray_gpus(no_ray: bool, gpus: float) -> None:
 def tasks_command(
     group: Annotated[str, typer.Argument(help="A group (genomic_benchmarks, gue, gue_emp, mtcdna, paper, all) or task names, comma-separated.")] = "all",
     data_dir: DataDir = None,
+    format_: TableFormat = "auto",
 ) -> None:
     """List tasks: benchmark, classes, metric, official sizes, median length, which splits are on disk."""
     from suite.data.sources import find
@@ -72,8 +111,8 @@ def tasks_command(
         present = [split for split in task.splits if find(task, split, data_dir)]
         status = "all splits" if len(present) == len(task.splits) else (", ".join(present) or "missing")
         table.add_row(task.name, task.benchmark, str(task.n_classes), task.metric, sizes, str(task.median_len or "?"), status)
-    console.print(table)
-    console.print(f"{len(specs)} tasks")
+    show(table, console, format_, whole=("name", "benchmark", "metric"))
+    prose(console, format_).print(f"{len(specs)} tasks")
 
 
 @data_app.command("verify")
@@ -81,6 +120,7 @@ def data_verify_command(
     tasks: Annotated[str, typer.Argument(help="Tasks or groups, comma-separated.")] = "all",
     data_dir: DataDir = None,
     strict: Annotated[bool, typer.Option(help="Also fail (exit 1) when a split is missing, not only when corrupt.")] = False,
+    format_: TableFormat = "auto",
 ) -> None:
     """Check checksums (MANIFEST.tsv), row counts (official sizes) and characters; count train/dev/test duplicates.
 
@@ -105,7 +145,7 @@ def data_verify_command(
         style = {"OK": "green", "MISSING": "yellow", "CORRUPT": "red"}[check.status]
         table.add_row(task.name, f"[{style}]{check.status}[/{style}]", escape(splits), dups, escape(detail))
         worst.append(check.status)
-    console.print(table)
+    show(table, console, format_)
     if CORRUPT in worst or (strict and MISSING in worst):
         raise typer.Exit(1)
 
@@ -114,16 +154,48 @@ def data_verify_command(
 def data_show_command(
     task: Annotated[str, typer.Argument(help="One task name.")],
     data_dir: DataDir = None,
+    format_: TableFormat = "auto",
 ) -> None:
     """Counts, class balance and a length histogram of every split on disk."""
     from suite.data.show import describe
     from suite.tasks import get_task
 
-    console.print(describe(get_task(task), data_dir))
+    for table in describe(get_task(task), data_dir).renderables:
+        show(table, console, format_)
+
+
+@data_app.command("fetch")
+def data_fetch_command(
+    tasks: Annotated[str, typer.Argument(help="Tasks or groups, comma-separated.")],
+    data_dir: DataDir = None,
+    format_: TableFormat = "auto",
+) -> None:
+    """Download the tasks' data where an upstream package can (GenomicBenchmarks, into its cache), and say for
+    the others how to get them by hand and where to put them.
+
+    The only command that goes online for data (`suite run` also downloads a missing GenomicBenchmarks task).
+    Exit code 1 when a task is still missing afterwards."""
+    from suite.data.sources import fetch
+    from suite.errors import DataNotFound
+    from suite.tasks import select_tasks
+
+    table = Table(title="data fetch")
+    for column in ("task", "status", "how to get it"):
+        table.add_column(column)
+    missing = 0
+    for task in select_tasks(tasks):
+        try:
+            table.add_row(task.name, fetch(task, data_dir), "")
+        except DataNotFound as exc:
+            missing += 1
+            table.add_row(task.name, "[yellow]missing[/yellow]", escape(exc.line()))
+    show(table, console, format_)
+    if missing:
+        raise typer.Exit(1)
 
 
 models_app = typer.Typer(help="List model cards, or fetch a published model's weights (`suite models fetch NAME`).",
-                         invoke_without_command=True)
+                         invoke_without_command=True, cls=ReadableHelp)
 app.add_typer(models_app, name="models")
 
 
@@ -145,14 +217,15 @@ def _weights_status(spec) -> str:
 def models_command(
     ctx: typer.Context,
     families: Annotated[bool, typer.Option("--families", help="Also list the registered backbone families.")] = False,
+    format_: TableFormat = "auto",
 ) -> None:
     """List model cards: family, tokenizer, max input, pooling / head, parameters of each size (built on the meta
-    device), where the weights are and whether they are present locally."""
+    device), where the weights are and whether they are present locally; then the aliases (models/aliases.csv)."""
     if ctx.invoked_subcommand is not None:
         return
     import torch
 
-    from suite.models import FAMILIES, all_models, build_backbone
+    from suite.models import FAMILIES, all_models, build_backbone, model_aliases
 
     table = Table(title="models")
     for column in ("name", "family", "tokenizer / max input", "pooling / head", "parameters by size (backbone)",
@@ -172,38 +245,60 @@ def models_command(
         max_input = spec.max_length or (f"{spec.params['max_len']} bp" if spec.params.get("max_len") else "task length")
         table.add_row(spec.name, spec.family, f"{spec.tokenizer}\n{max_input}", f"{spec.pooling} / {spec.head}",
                       "\n".join(counts), _weights_status(spec), spec.description)
-    console.print(table)
+    show(table, console, format_)
+    notes = prose(console, format_)
     for line in paper_lines:
-        console.print(line)
+        notes.print(line, highlight=False)
+    notes.print("aliases: " + ", ".join(f"{a.name} → {a.card}" for a in model_aliases().values()), highlight=False)
     if families:
-        console.print("families: " + ", ".join(FAMILIES.names()))
+        notes.print("families: " + ", ".join(FAMILIES.names()), highlight=False)
 
 
 @models_app.command("fetch")
 def models_fetch_command(
-    name: Annotated[str, typer.Argument(help="A model card with a hub id (see `suite models`), e.g. dnabert6.")],
+    names: Annotated[str, typer.Argument(help="Model cards with a hub id (see `suite models`), comma-separated, e.g. dnabert6.")],
     to: Annotated[Optional[Path], typer.Option("--to", help="Download into this folder (then use --set weights=DIR or SUITE_MODELS_DIR) instead of the Hugging Face cache.")] = None,
 ) -> None:
-    """Download a published model's snapshot (config, tokenizer files, one weights format) from the Hugging Face hub.
+    """Download published models' snapshots (config, tokenizer files, one weights format) from the Hugging Face hub.
 
-    The only command that goes online for weights; runs afterwards find the snapshot offline."""
+    The only command that goes online for weights; runs afterwards find the snapshots offline."""
     from suite.models.hub import fetch
 
-    folder = fetch(name, to)
-    console.print(f"{name}: snapshot in {folder}; pin the card's weights.revision to {folder.name if to is None else 'the commit you fetched'}",
-                  highlight=False, soft_wrap=True)
+    cards = _model_names(names, console)
+    if to is not None and len(cards) > 1:
+        raise SuiteError(f"--to with {len(cards)} models: their snapshots would share one folder",
+                         "fetch one model per --to, or drop --to (the Hugging Face cache keeps them apart)")
+    for name in cards:
+        folder = fetch(name, to)
+        console.print(f"{name}: snapshot in {folder}; pin the card's weights.revision to "
+                      f"{folder.name if to is None else 'the commit you fetched'}", highlight=False, soft_wrap=True)
+
+
+def _model_names(text: str, say: Console) -> tuple[str, ...]:
+    """Card names from a comma-separated list of cards and aliases, in order, each once."""
+    return tuple(dict.fromkeys(_model_name(name, say) for name in text.split(",") if name.strip()))
+
+
+def _model_name(name: str, say: Console) -> str:
+    """The card a name means: itself, or the card of an alias (models/aliases.csv), said in one line with why."""
+    from suite.models import resolve_model_name
+
+    card, alias = resolve_model_name(name)
+    if alias is not None:
+        say.print(escape(alias.line()), highlight=False, soft_wrap=True)
+    return card
 
 
 @app.command("run")
 def run_command(
-    models: Annotated[str, typer.Option("--models", help="Model cards, comma-separated (see `suite models`).")],
+    models: Annotated[str, typer.Option("--models", help="Model cards or aliases (hyenadna, nt, dnabert …), comma-separated (see `suite models`).")],
     tasks: Annotated[str, typer.Option("--tasks", help="Tasks or groups, comma-separated (see `suite tasks`).")],
     seeds: Annotated[str, typer.Option(help="How many seeds (0..N-1), or a list '1,7,42'. The paper reports 5.")] = "5",
     folds: Annotated[Optional[int], typer.Option(help="k-fold cross-validation over train (validation = fold k); default: the official dev split, else 10 % of train.")] = None,
     fold: Annotated[Optional[int], typer.Option(help="Run only this fold of --folds.")] = None,
     mode: Annotated[str, typer.Option(help="finetune (all weights train) or probe (backbone frozen, linear head).")] = "finetune",
     profile: Annotated[str, typer.Option(help="quick: CPU-sized, random init; paper: the paper's sizes, weights and settings.")] = "quick",
-    set_: Annotated[Optional[list[str]], typer.Option("--set", help="Override a setting, e.g. --set lr=1e-3 --set epochs=2 --set model.layers=2.")] = None,
+    set_: Annotated[Optional[list[str]], typer.Option("--set", metavar="KEY=VALUE", help="Override a setting (repeatable), e.g. --set lr=1e-3 --set epochs=2 --set model.layers=2.")] = None,
     data_dir: DataDir = None,
     drop_duplicates: Annotated[bool, typer.Option("--drop-duplicates", help="Drop training sequences that also occur in dev/test (leakage; `suite data verify` counts them). Recorded on the runs.")] = False,
     experiment: Annotated[str, typer.Option(help="MLflow experiment name.")] = "dna-suite",
@@ -217,6 +312,7 @@ def run_command(
     allow_unverified: Annotated[bool, typer.Option("--allow-unverified", help="Train on data whose sha256 differs from MANIFEST.tsv (data you changed on purpose); recorded on every trial as suite.unverified.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan as a table and exit.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="No live view or tables (for scripts).")] = False,
+    format_: TableFormat = "auto",
 ) -> None:
     """Train and test models x tasks x seeds (x folds) on Ray Tune; every trial tracked in MLflow.
 
@@ -224,8 +320,9 @@ def run_command(
     from suite.runs.plan import expand
     from suite.runs.request import RunRequest, parse_seeds, parse_sets
 
+    say = prose(console, format_) if dry_run else console  # a run's log keeps its notes; a plan's table is data
     request = RunRequest(
-        models=tuple(m.strip().lower().replace("-", "_") for m in models.split(",") if m.strip()), tasks=tasks,
+        models=_model_names(models, say), tasks=tasks,
         seeds=parse_seeds(seeds), folds=folds, fold=fold, mode=mode, profile=profile,
         sets={**({"drop_duplicates": True} if drop_duplicates else {}), **parse_sets(set_ or [])},
         data_dir=str(data_dir) if data_dir else None, experiment=experiment, tracking_uri=tracking_uri,
@@ -239,6 +336,7 @@ def run_command(
         _check_writes(tracking_uri, _cache_folder(),
                       (Path(request.storage).absolute(), "run storage", "run from a folder you can write"))
     plan = expand(request)
+    refused = _refusals(plan, request)
     if dry_run:
         table = Table(title=f"plan: {len(plan.trials)} trials")
         for column in ("run key", "model", "size", "task", "seed", "fold", "mode", "epochs", "batch", "lr", "train data"):
@@ -247,15 +345,31 @@ def run_command(
             table.add_row(t.key, t.model_name, t.size, t.task_name, str(t.seed), "-" if t.fold is None else str(t.fold),
                           t.mode, str(t.hparams["epochs"]), str(t.hparams["batch_size"]), f"{t.hparams['lr']:g}",
                           t.data["train"]["sha256"][:12])
-        console.print(table)
-        for task, reason in plan.refused:
-            console.print(f"[yellow]skipped {escape(task)}:[/yellow] {escape(reason)}", highlight=False, soft_wrap=True)
+        show(table, console, format_, whole=("run key", "model", "task"))
+        for line in refused:
+            say.print(line, highlight=False, soft_wrap=True)
         return
+    for line in refused:
+        say.print(line, highlight=False, soft_wrap=True)
+    if not plan.trials:
+        raise typer.Exit(1)
     from suite.runs.runner import execute
 
-    summary = execute(request, use_ray=not no_ray, quiet=quiet, console=console, plan=plan)
-    if summary.failed or (summary.refused and not summary.planned):
+    plan = dataclasses.replace(plan, refused=[])  # said above, once
+    summary = execute(request, use_ray=not no_ray, quiet=quiet, console=console, plan=plan, table_format=format_)
+    if summary.failed:
         raise typer.Exit(1)
+
+
+def _refusals(plan, request) -> list[str]:
+    """What the plan refused, as lines to print (rich markup): data and weights not on this machine as one short
+    summary with the command that fetches them (suite/runs/missing.py), then any other refusal, one line each."""
+    from suite.runs.missing import summary
+
+    said = {m.reason for m in plan.missing}
+    return [escape(line) for line in summary(plan, request)] + [
+        f"[yellow]skipped {escape(task)}:[/yellow] {escape(reason)}" for task, reason in plan.refused
+        if reason not in said]
 
 
 @app.command("pretrain")
@@ -274,7 +388,8 @@ def pretrain_command(
 
     Re-running the same command resumes from the last snapshot in OUT/<model>-<profile>/steps/."""
     from suite.pretrain.augment import pair_from_lists
-    from suite.pretrain.loop import pretrain, profile_config, with_views
+    from suite.pretrain.loop import pretrain, profile_config, run_name, with_views
+    from suite.pretrain.progress import PretrainProgress
 
     config = profile_config(model, profile, steps=steps)
     if (student_view is None) != (teacher_view is None):
@@ -287,7 +402,8 @@ def pretrain_command(
     _check_writes(tracking_uri, (out, "checkpoint folder", "pass --out a folder you can write"))
     console.print(f"pretraining {model} ({profile}): {config.total_steps} steps, {config.n_windows} windows of "
                   f"{config.window_len} bp from {fasta}", highlight=False)
-    result = pretrain(config, fasta, out, tracking_uri=tracking_uri)
+    with PretrainProgress.of(config, run_name(config), console) as progress:
+        result = pretrain(config, fasta, out, tracking_uri=tracking_uri, on_step=progress)
     last = result.history[-1] if result.history else {}
     console.print(f"step {result.step}/{result.total_steps}; loss {last.get('train/loss', float('nan')):.4f} "
                   f"(mnm {last.get('train/mnm_loss', float('nan')):.4f}, cl {last.get('train/cl_loss', float('nan')):.4f}); "
@@ -309,7 +425,7 @@ def sweep_command(
     cpus_per_worker: Annotated[float, typer.Option(help="CPUs per worker on the cluster.")] = 1.0,
     gpus_per_worker: Annotated[float, typer.Option(help="GPUs per worker on the cluster (fractions allowed).")] = 0.0,
     profile: Annotated[str, typer.Option(help="quick or paper (model size, weights, caps).")] = "quick",
-    set_: Annotated[Optional[list[str]], typer.Option("--set", help="Fixed settings, not searched (e.g. --set epochs=2).")] = None,
+    set_: Annotated[Optional[list[str]], typer.Option("--set", metavar="KEY=VALUE", help="Fixed settings, not searched (e.g. --set epochs=2).")] = None,
     data_dir: DataDir = None,
     tracking_uri: TrackingUri = None,
     apply: Annotated[bool, typer.Option("--apply", help="Make the best parameters the ones `suite run` uses for this model x task.")] = False,
@@ -327,7 +443,7 @@ def sweep_command(
     if not model or not task:
         raise SuiteError("suite sweep needs --model and --task", "e.g. suite sweep --model cnn --task tf_mouse_2")
     request = sweeps.SweepRequest(
-        model=model.strip().lower().replace("-", "_"), task=task, trials=trials, cv=cv, study=study,
+        model=_model_name(model, console), task=task, trials=trials, cv=cv, study=study,
         storage=storage, space=str(space) if space else None, timeout=timeout, workers=workers, profile=profile,
         sets=parse_sets(set_ or []), data_dir=str(data_dir) if data_dir else None, tracking_uri=tracking_uri,
         address=address, cpus_per_worker=cpus_per_worker, gpus_per_worker=gpus_per_worker,
@@ -362,9 +478,9 @@ def reproduce_command(
     seeds: Annotated[Optional[str], typer.Option(help="Replace the recipe's seeds: a count or a list '1,7,42'.")] = None,
     tasks: Annotated[Optional[str], typer.Option("--tasks", help="Replace the recipe's tasks (names or groups, comma-separated).")] = None,
     mode: Annotated[Optional[str], typer.Option(help="Replace the recipe's mode (finetune or probe).")] = None,
-    set_: Annotated[Optional[list[str]], typer.Option("--set", help="A run setting for every entry, e.g. --set epochs=2 --set max_train_rows=500.")] = None,
+    set_: Annotated[Optional[list[str]], typer.Option("--set", metavar="KEY=VALUE", help="A run setting for every entry, e.g. --set epochs=2 --set max_train_rows=500.")] = None,
     pretrain_steps: Annotated[Optional[int], typer.Option(help="Pretraining steps of every variant (default: the pretraining profile's).")] = None,
-    pretrain_set: Annotated[Optional[list[str]], typer.Option("--pretrain-set", help="A pretraining setting, e.g. --pretrain-set size=tiny --pretrain-set window_len=128.")] = None,
+    pretrain_set: Annotated[Optional[list[str]], typer.Option("--pretrain-set", metavar="KEY=VALUE", help="A pretraining setting, e.g. --pretrain-set size=tiny --pretrain-set window_len=128.")] = None,
     checkpoints: Annotated[Path, typer.Option(help="Where pretraining variants are written and found (the cards point at runs/checkpoints).")] = Path("runs/checkpoints"),
     out: Annotated[Path, typer.Option("--out", help="The table goes to OUT/<table>/ (md, csv, html).")] = Path("reports/reproduce"),
     data_dir: DataDir = None,
@@ -380,6 +496,7 @@ def reproduce_command(
     length: Annotated[Optional[int], typer.Option(help="Cost recipes: input length in bp (default: the recipe's, 1024).")] = None,
     batch: Annotated[Optional[int], typer.Option(help="Cost recipes: batch size (default: the recipe's, 16).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No live view.")] = False,
+    format_: TableFormat = "auto",
 ) -> None:
     """Re-run a table of the FinDNA paper by name: pretraining first (each variant once), then its grid through
     `suite run` (resumable, Ray, MLflow), then the table beside the paper's numbers with a Δ column."""
@@ -387,7 +504,7 @@ def reproduce_command(
     from suite.runs.request import RunRequest, parse_seeds, parse_sets
 
     if list_:
-        _list_recipes(profile)
+        _list_recipes(profile, format_)
         return
     if not table:
         raise SuiteError("suite reproduce needs a table", "e.g. suite reproduce T2, or suite reproduce --list")
@@ -406,7 +523,7 @@ def reproduce_command(
         device=device, repeats=repeats, length=length, batch=batch,
     )
     if dry_run:
-        _print_recipe_plan(request)
+        _print_recipe_plan(request, format_)
         return
     _check_writes(tracking_uri, _cache_folder(), (out, "output folder", "pass --out a folder you can write"),
                   (Path(run.storage).absolute(), "run storage", "run from a folder you can write"))
@@ -422,7 +539,7 @@ def reproduce_command(
         raise typer.Exit(1)
 
 
-def _list_recipes(profile: str) -> None:
+def _list_recipes(profile: str, format_: str) -> None:
     from suite.recipes import all_recipes
     from suite.recipes.plan import ReproduceRequest, plan_recipe
 
@@ -443,21 +560,22 @@ def _list_recipes(profile: str) -> None:
         else:
             what, grid, jobs = f"{recipe.published}: data", f"{len(plan.tasks)} tasks", "-"
         table.add_row(name.upper(), what, entries, grid, jobs)
-    console.print(table)
+    show(table, console, format_)
 
 
-def _print_recipe_plan(request) -> None:
+def _print_recipe_plan(request, format_: str) -> None:
     from suite.recipes.plan import grid_rows, plan_recipe
 
     plan = plan_recipe(request)
     recipe = plan.recipe
+    say = prose(console, format_)
     if recipe.kind != "scores":
         what = (f"{len(recipe.entries)} entries measured in one process: " + ", ".join(e.label for e in recipe.entries)
                 if recipe.kind == "cost" else f"the task registry's sizes of {len(plan.tasks)} tasks")
-        console.print(f"{recipe.name.upper()} ({recipe.kind}): {what}", highlight=False)
+        say.print(f"{recipe.name.upper()} ({recipe.kind}): {what}", highlight=False)
         return
     for job in plan.jobs:
-        console.print(f"pretraining {job.folder} ({'present, reused' if job.present else 'to run'}): "
+        say.print(f"pretraining {job.folder} ({'present, reused' if job.present else 'to run'}): "
                       f"{job.config.total_steps} steps, views {job.config.method.views}, for {', '.join(job.entries)}",
                       highlight=False, soft_wrap=True)
     rows = grid_rows(plan)
@@ -466,14 +584,15 @@ def _print_recipe_plan(request) -> None:
                         f"{len(plan.tasks)} tasks x {len(plan.seeds)} seeds = {len(rows)} trials")
     for column in ("entry", "model", "task", "seed", "mode", "run key", "status"):
         table.add_column(column)
+    drawn = resolve_format(format_, console) == "table"  # drawn: reasons as footnotes; data: each row says its own
     for r in rows:
-        status = r["status"] if r["status"] == "planned" else f"not yet ({reasons.index(r['status']) + 1})"
-        table.add_row(r["entry"], r["model"], r["task"], str(r["seed"]), r["mode"], r["key"] or "-", status)
-    console.print(table)
+        status = r["status"] if r["status"] == "planned" or not drawn else f"not yet ({reasons.index(r['status']) + 1})"
+        table.add_row(r["entry"], r["model"], r["task"], str(r["seed"]), r["mode"], r["key"] or "-", escape(status))
+    show(table, console, format_, whole=("entry", "model", "task"))
     planned = sum(r["status"] == "planned" for r in rows)
-    console.print(f"{len(rows)} trials: {planned} planned now, {len(rows) - planned} not yet", highlight=False)
-    for i, reason in enumerate(reasons, 1):
-        console.print(f"({i}) {escape(reason)}", highlight=False, soft_wrap=True)
+    say.print(f"{len(rows)} trials: {planned} planned now, {len(rows) - planned} not yet", highlight=False)
+    for i, reason in enumerate(reasons if drawn else [], 1):
+        say.print(f"({i}) {escape(reason)}", highlight=False, soft_wrap=True)
 
 
 @app.command("server")
@@ -498,10 +617,11 @@ def report_command(
     models: Annotated[Optional[str], typer.Option("--models", help="Only these model cards, comma-separated (published rows are always shown).")] = None,
     format_: Annotated[str, typer.Option("--format", help="Any of md,tex,html,csv, comma-separated.")] = "md,tex,html,csv",
     out: Annotated[Path, typer.Option("--out", help="Folder for report.* , tables/ and plots/ (overwritten).")] = Path("reports/out"),
-    pair: Annotated[Optional[list[str]], typer.Option("--pair", help="Paired tests between two leaderboard rows, 'A,B' (repeatable; default: the top two).")] = None,
+    pair: Annotated[Optional[list[str]], typer.Option("--pair", metavar="A,B", help="Paired tests between two leaderboard rows, 'A,B' (repeatable; default: the top two).")] = None,
     curves: Annotated[Optional[str], typer.Option("--curves", help="Run ids whose learning curves to plot, comma-separated (default: one run per model on the most-run task).")] = None,
     cost_task: Annotated[str, typer.Option(help="Task of the cost table (the paper: mtcdna_1k).")] = "mtcdna_1k",
-    port: Annotated[int, typer.Option("--port", help="Port `suite ui` serves on, for the run links in the HTML.")] = 5000,
+    ui_url: Annotated[Optional[str], typer.Option("--ui-url", help="Address of the MLflow UI the HTML's run links open (default http://127.0.0.1:5000, `suite ui`'s).")] = None,
+    port: Annotated[Optional[int], typer.Option("--port", help="Shortcut for --ui-url http://127.0.0.1:PORT (`suite ui --port PORT`).")] = None,
     no_paper: Annotated[bool, typer.Option("--no-paper", help="Leave out the published (paper) rows.")] = False,
     no_log: Annotated[bool, typer.Option("--no-log", help="Do not log the report as an MLflow run (suite.kind=report).")] = False,
 ) -> None:
@@ -513,13 +633,16 @@ def report_command(
         if len(names) != 2 or not all(names):
             raise SuiteError(f"--pair '{text}' is not two rows", "write --pair findna,cnn")
         pairs.append((names[0], names[1]))
+    from suite.reports.runs_view import ui_address
+
+    ui = ui_address(ui_url, port)
     _check_writes(tracking_uri, (out, "output folder", "pass --out a folder you can write"))
     from suite.reports.report import ReportRequest, write_report
 
     request = ReportRequest(
         experiment=experiment, tracking_uri=tracking_uri, tasks=tasks, models=models,
         formats=tuple(f.strip() for f in format_.split(",") if f.strip()), out=out, pairs=tuple(pairs),
-        curves=tuple(c.strip() for c in (curves or "").split(",") if c.strip()), ui_port=port, paper=not no_paper,
+        curves=tuple(c.strip() for c in (curves or "").split(",") if c.strip()), ui_url=ui, paper=not no_paper,
         cost_task=cost_task, log=not no_log,
     )
     result = write_report(request)
@@ -533,11 +656,14 @@ def report_command(
 def ui_command(
     port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1.")] = 5000,
     tracking_uri: TrackingUri = None,
+    experiment: Annotated[str, typer.Option(help="MLflow experiment whose leaderboard the UI opens on.")] = "dna-suite",
+    no_browser: Annotated[bool, typer.Option("--no-browser", help="Only print the leaderboard's URL, open no browser.")] = False,
 ) -> None:
-    """The MLflow UI on 127.0.0.1 for the suite's store; sort parent runs by test/primary_mean for the leaderboard."""
+    """The MLflow UI on 127.0.0.1 for the suite's store, opened on the experiment's leaderboard: its parent runs,
+    best test/primary_mean first, with the metric and n_runs columns (saved on the experiment as a view)."""
     from suite.reports.ui import serve
 
-    raise typer.Exit(serve(tracking_uri, port))
+    raise typer.Exit(serve(tracking_uri, port, experiment, open_browser=not no_browser))
 
 
 def main() -> None:

@@ -21,6 +21,30 @@ def _shared_data() -> Path | None:
     return path if (path / "MANIFEST.tsv").is_file() else None
 
 
+DATA_MISSING = ("real data not found at {where} (no MANIFEST.tsv): set SUITE_DATA_DIR to the folder that holds "
+                "it; the README's 'Data' section says how to get it")
+
+
+def _data_folder_named() -> str:
+    return os.environ.get("SUITE_DATA_DIR") or str(DEFAULT_SHARED)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Without the real data, say once, before the first test, how many tests will skip and why, instead of a
+    green run whose skips nobody reads."""
+    if _shared_data() is not None:
+        return
+    needing = [item for item in items if "shared_data" in getattr(item, "fixturenames", ())]
+    if not needing:
+        return
+    reason = DATA_MISSING.format(where=_data_folder_named())
+    for item in needing:
+        item.add_marker(pytest.mark.skip(reason=reason))
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"{len(needing)} of {len(items)} tests will skip: {reason}", yellow=True, bold=True)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_cache(tmp_path_factory):
     """Every test session encodes into its own cache folder: no state leaks between runs."""
@@ -55,7 +79,7 @@ def shared_data() -> Path:
     """The real benchmark data (../shared/data); set SUITE_DATA_DIR to point elsewhere."""
     path = _shared_data()
     if path is None:
-        pytest.skip("real data not found: set SUITE_DATA_DIR to the shared data folder (holds MANIFEST.tsv)")
+        pytest.skip(DATA_MISSING.format(where=_data_folder_named()))
     return path
 
 

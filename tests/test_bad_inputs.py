@@ -104,6 +104,11 @@ CASES = [
     ("tasks-unknown", ["tasks", "nope_task"], "unknown task 'nope_task'"),
     ("models-fetch-no-hub", ["models", "fetch", "findna"], "has no hub id"),
     ("models-fetch-unknown", ["models", "fetch", "nope_model"], "unknown model"),
+    ("models-fetch-two-to-one-folder", ["models", "fetch", "dnabert6,hyenadna", "--to", "x"], "would share one folder"),
+    ("run-misspelt-alias", ["run", "--models", "findna,hyenadnaa", "--tasks", "tf_mouse_2"],
+     "unknown model 'hyenadnaa'; did you mean 'hyenadna'?"),
+    ("data-fetch-unknown", ["data", "fetch", "nope_task"], "unknown task"),
+    ("tasks-unknown-format", ["tasks", "all", "--format", "xml"], "unknown table format 'xml'"),
 ]
 
 

@@ -1,5 +1,6 @@
 """The command line as a user runs it: real subprocesses of `python -m suite`."""
 
+import json
 import os
 import subprocess
 import sys
@@ -17,10 +18,30 @@ def suite(*args, env=None, cwd=None):
 def test_tasks_all_lists_every_task_with_data_status(data_env):
     out = suite("tasks", "all")
     assert out.returncode == 0, out.stderr
-    assert "39 tasks" in out.stdout
+    assert "39 tasks" in out.stderr  # piped: stdout is the table alone, the count a note on stderr
     assert "human_nontata_promoters" in out.stdout and "mtcdna_8k" in out.stdout
     line = next(l for l in out.stdout.splitlines() if "gue_h3k4me3" in l)
     assert "dev, test" in line and "29439/3680/3680" in line
+
+
+def test_piped_tasks_are_whole_names_one_row_a_line():
+    from suite.tasks import all_tasks
+
+    out = suite("tasks", "all", env={"COLUMNS": "80"})
+    lines = out.stdout.splitlines()
+    assert lines[0].split("\t")[:2] == ["name", "benchmark"]
+    assert [line.split("\t")[0] for line in lines[1:]] == list(all_tasks())  # every full name, grep/cut-able
+    assert "…" not in out.stdout and "┃" not in out.stdout
+
+
+def test_tasks_as_json_parse_and_name_every_task():
+    from suite.tasks import all_tasks
+
+    out = suite("tasks", "genomic_benchmarks", "--format", "json")
+    rows = json.loads(out.stdout)
+    assert [r["name"] for r in rows] == [t for t, spec in all_tasks().items() if spec.benchmark == "genomic_benchmarks"]
+    assert set(rows[0]) == {"name", "benchmark", "classes", "metric", "train/dev/test", "median bp", "data"}
+    assert suite("tasks", "all", "--format", "xml").returncode == 2
 
 
 def test_unknown_task_is_one_line_and_exit_code_2():
@@ -46,13 +67,22 @@ def test_data_verify_exits_1_on_corrupt_data(tmp_path):
 def test_data_show_prints_counts_balance_and_histogram(data_env):
     out = suite("data", "show", "human_nontata_promoters")
     assert out.returncode == 0, out.stderr
-    assert "4119 (45.6%)" in out.stdout and "length histogram" in out.stdout and "missing" in out.stdout
+    assert "4119 (45.6%)" in out.stdout and "length histogram" in out.stderr and "missing" in out.stdout
 
 
 @pytest.mark.parametrize("args", [[], ["tasks", "--help"], ["data", "verify", "--help"], ["data", "show", "--help"]])
 def test_help_everywhere(args):
     out = suite(*args, "--help") if args else suite("--help")
     assert out.returncode == 0 and "Usage" in out.stdout
+
+
+@pytest.mark.parametrize("command", [["run"], ["reproduce"], ["report"], ["models"], ["data", "fetch"]])
+def test_help_shows_no_type_after_a_flag_and_says_what_a_repeated_option_takes(command):
+    out = suite(*command, "--help")
+    assert out.returncode == 0, out.stderr
+    assert "<bool>" not in out.stdout and "list[str]" not in out.stdout
+    if command in (["run"], ["reproduce"]):
+        assert "KEY=VALUE" in out.stdout and "--dry-run" in out.stdout
 
 
 def test_listing_tasks_imports_no_heavy_library():
@@ -241,3 +271,41 @@ def test_weights_on_a_model_without_pretrained_weights_is_refused(tmp_path):
 def test_data_show_of_a_group_says_it_is_a_group():
     line = refused(suite("data", "show", "gue"), "'gue' is a group of", "not one task", "suite tasks gue")
     assert "did you mean" not in line
+
+
+# ---- names users say, and what is missing said once ------------------------------------------------------------
+
+def test_offline_run_says_what_is_missing_once_with_the_command_that_fetches_it(tmp_path):
+    env = {"SUITE_DATA_DIR": str(tmp_path / "data"), "HOME": str(tmp_path), "SUITE_OFFLINE": "1"}
+    out = suite("run", "--models", "findna,hyenadna", "--tasks", "genomic_benchmarks", env=env, cwd=tmp_path)
+    assert out.returncode == 1, out.stdout + out.stderr
+    lines = [line for line in (out.stdout + out.stderr).splitlines() if line.strip()]
+    assert lines[0].startswith("hyenadna → hyenadna_tiny_1k (the card FinDNA's Tables 1-2 compare with")
+    assert lines[1] == "not on this machine: 8 tasks' data; nothing can run"
+    assert "all 8 tasks of --tasks genomic_benchmarks" in lines[2] and str(tmp_path / "data") in lines[2]
+    assert lines[-1] == "  get them (online): suite data fetch genomic_benchmarks"
+    assert len(lines) == 4 and "skipped" not in out.stdout and "$SUITE_DATA_DIR" not in out.stdout + out.stderr
+
+
+def test_offline_paper_run_names_missing_weights_too_and_no_unset_variable(tmp_path):
+    env = {"SUITE_DATA_DIR": "", "HOME": str(tmp_path), "SUITE_OFFLINE": "1", "SUITE_MODELS_DIR": "",
+           "HF_HUB_CACHE": str(tmp_path / "hf")}
+    out = suite("run", "--models", "findna,hyenadna", "--tasks", "genomic_benchmarks", "--profile", "paper",
+                "--dry-run", env=env, cwd=tmp_path)
+    assert out.returncode == 0, out.stdout + out.stderr
+    said = out.stdout + out.stderr
+    assert "8 tasks' data and 2 models' weights" in said and "SUITE_DATA_DIR unset" in said
+    assert "suite data fetch genomic_benchmarks && suite models fetch hyenadna_tiny_1k" in said
+    assert "suite pretrain --model findna --profile paper" in said and "$SUITE_DATA_DIR" not in said
+    assert max(len(line) for line in said.splitlines()) < 300
+
+
+def test_data_fetch_offline_says_how_in_one_row_per_task_and_exits_1(tmp_path):
+    env = {"SUITE_DATA_DIR": "", "HOME": str(tmp_path), "SUITE_OFFLINE": "1"}
+    out = suite("data", "fetch", "human_ocr_ensembl,gue_h3,prom_core_tata", env=env)
+    assert out.returncode == 1, out.stderr
+    rows = {line.split("\t")[0]: line.split("\t")[1:] for line in out.stdout.splitlines()[1:]}
+    assert rows["prom_core_tata"][0] == "present"  # the package's demo data
+    assert rows["human_ocr_ensembl"][0] == "missing" and "zenodo.org is unreachable" in rows["human_ocr_ensembl"][1]
+    assert "DIR/genomic_benchmarks/, then pass --data-dir DIR" in rows["human_ocr_ensembl"][1]
+    assert "no package downloads gue data" in rows["gue_h3"][1] and "$SUITE_DATA_DIR" not in out.stdout

@@ -92,9 +92,13 @@ class GenomicBenchmarksFormat:
         base = root / self.subdir / task.source
         return [base / f"{split}{suffix}" for suffix in CSV_SUFFIXES] + [root / task.source / split]
 
+    @staticmethod
+    def cache_root() -> Path:
+        """Where the genomic-benchmarks package keeps its data sets (utils.paths.CACHE_PATH)."""
+        return Path.home() / ".genomic_benchmarks"
+
     def upstream_cache(self, task: TaskSpec, split: str) -> list[Path]:
-        # The genomic-benchmarks package keeps its data sets in ~/.genomic_benchmarks (utils.paths.CACHE_PATH).
-        return [Path.home() / ".genomic_benchmarks" / task.source / split]
+        return [self.cache_root() / task.source / split]
 
     def download(self, task: TaskSpec) -> None:
         from genomic_benchmarks.loc2seq import download_dataset

@@ -5,7 +5,10 @@
 3. the upstream package's own cache (genomic-benchmarks: ~/.genomic_benchmarks);
 4. the upstream download, when the format has one and the network answers (skipped when SUITE_OFFLINE=1).
 
-When nothing is found, DataNotFound names the task, the split, every place looked in, and how to get the data.
+When nothing is found, DataNotFound names the task, the split, every place looked in, and how to get the data
+(the card's `get_data`, with the data folder actually searched written in: never a variable that is not set).
+`fetch` (`suite data fetch`) is the step 4 download on request, and says for data no package downloads how to
+get it by hand.
 """
 
 from __future__ import annotations
@@ -93,8 +96,44 @@ def locate(task: TaskSpec, split: str, data_dir: str | Path | None = None, downl
             tried = "; the upstream download finished but produced no such split"
         else:
             tried = f"; download skipped: {host[0]} is unreachable (offline)"
-    looked = ", ".join(str(p) for p, _ in candidates(task, split, data_dir)) or "(no data dir: SUITE_DATA_DIR unset)"
-    raise DataNotFound(
-        f"task {task.name}: no {split} split found; looked in {looked}{tried}",
-        "to get it: " + task.get_data.format(source=task.source),
-    )
+    looked = ", ".join(str(p) for p, _ in candidates(task, split, data_dir))
+    raise DataNotFound(f"task {task.name}: no {split} split found; looked in {looked}{tried}",
+                       "to get it: " + how_to_get(task, data_dir))
+
+
+def how_to_get(task: TaskSpec, data_dir: str | Path | None = None) -> str:
+    """The card's `get_data` with `{task}`, `{source}` and `{data_dir}` filled in. `{data_dir}` is the first data
+    folder the suite searches; when none is set (no --data-dir, SUITE_DATA_DIR unset) it reads DIR, and the text
+    says how to make the suite search DIR."""
+    dirs = data_dirs(data_dir)
+    text = task.get_data.format(task=task.name, source=task.source, data_dir=dirs[0] if dirs else "DIR")
+    if dirs or "{data_dir}" not in task.get_data:
+        return text
+    return f"{text}, then pass --data-dir DIR or set SUITE_DATA_DIR=DIR"
+
+
+def searched_folders(task: TaskSpec, data_dir: str | Path | None = None) -> list[str]:
+    """The folders `find` looks in for a task, as a person reads them: the data folders (--data-dir,
+    SUITE_DATA_DIR), the package's demo data, the upstream package's download cache."""
+    shown = [str(d) for d in data_dirs(data_dir)] + [f"{PACKAGE_DATA} (demo data)"]
+    cache = getattr(LOADERS.get(task.format), "cache_root", None)
+    if cache is not None:
+        shown.append(f"{cache()} ({task.format} download cache)")
+    return shown
+
+
+def fetch(task: TaskSpec, data_dir: str | Path | None = None) -> str:
+    """Make every split of `task` present: "present" (found, nothing done) or "downloaded" (through the upstream
+    package); DataNotFound (one line: why not, and how to get it by hand) when neither is possible."""
+    if all(find(task, split, data_dir) for split in task.splits):
+        return "present"
+    host = DOWNLOAD_HOSTS.get(task.format)
+    if host is None or not hasattr(LOADERS.get(task.format), "download"):
+        raise DataNotFound(f"task {task.name}: no package downloads {task.benchmark} data",
+                           "get it by hand: " + how_to_get(task, data_dir))
+    if not online(host):
+        raise DataNotFound(f"task {task.name}: {host[0]} is unreachable (offline)",
+                           how_to_get(task, data_dir))
+    for split in task.splits:
+        locate(task, split, data_dir)  # downloads; DataNotFound if the download brought no such split
+    return "downloaded"

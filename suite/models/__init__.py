@@ -1,6 +1,8 @@
 """The model registry: model cards under models/, the FAMILIES registry, and `build_model`.
 
 - Listing cards (`all_models`, `get_model_spec`) imports only the standard library and PyYAML, never torch.
+- Names users say for a model (`hyenadna`, `nt`, `dnabert` …) are aliases in models/aliases.csv, each naming the
+  card the FinDNA paper's tables compare with and why; `resolve_model_name` says which one was used.
 - A family is a module `suite/models/families/<name>.py` whose `build(params, recipe, source)` is registered
   with `@FAMILIES.register("<name>")` and returns a backbone module with `width`, `n_cls` and
   `forward(x (B, L, 5), lengths (B,)) -> (tokens (B, L, E), cls (B, K, E))`.
@@ -17,11 +19,12 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from suite.cards import check_name, load_cards
+from suite.cards import card_dir, check_name, load_cards
 from suite.errors import CardError, SuiteError, UnknownName
 from suite.models.spec import MATCHES, ModelSpec, WeightsSpec
 from suite.registry import Registry
@@ -33,8 +36,10 @@ FAMILIES: Registry = Registry("model family")
 FAMILY_DIR = Path(__file__).parent / "families"
 POOLING_NAMES = ("cls_mean", "mean", "max", "mean_max", "cls_and_mean", "cls_and_max")  # checked against pooling.POOLINGS by a test
 HEAD_NAMES = ("linear", "mlp")  # checked against heads.HEADS by a test
+ALIASES_FILE = "aliases.csv"  # names users say (hyenadna, nt, dnabert …) → the card FinDNA's tables compare with
 
-__all__ = ["FAMILIES", "ModelSpec", "WeightsSpec", "all_models", "get_model_spec", "build_backbone", "build_model"]
+__all__ = ["FAMILIES", "ModelSpec", "WeightsSpec", "all_models", "get_model_spec", "model_aliases",
+           "resolve_model_name", "build_backbone", "build_model"]
 
 
 def family_names() -> list[str]:
@@ -113,13 +118,59 @@ def check_training(training: dict, source: str) -> None:
                             "use finetune, probe, quick, paper, tasks or follows_paper")
 
 
-def get_model_spec(name: str) -> ModelSpec:
-    """A model card by name (case-insensitive; '-' reads as '_')."""
-    models = all_models()
+@dataclass(frozen=True)
+class Alias:
+    """A name users say for a model (a family, a paper's row label) and the card it means."""
+
+    name: str
+    card: str
+    why: str
+
+    def line(self) -> str:
+        return f"{self.name} → {self.card} ({self.why})"
+
+
+@cache
+def model_aliases() -> dict[str, Alias]:
+    """models/aliases.csv: name → Alias (read_aliases)."""
+    path = card_dir("models") / ALIASES_FILE
+    return read_aliases(path, all_models()) if path.is_file() else {}
+
+
+def read_aliases(path: Path, models: dict[str, ModelSpec]) -> dict[str, Alias]:
+    """An aliases file (columns alias, card, why): each alias a valid name that is no card's name and not listed
+    twice, naming an existing card, with a why; anything else is a CardError naming the file."""
+    import csv
+
+    aliases: dict[str, Alias] = {}
+    with path.open(newline="") as handle:
+        for row in csv.DictReader(handle):
+            alias = Alias(*((row.get(key) or "").strip() for key in ("alias", "card", "why")))
+            check_name(alias.name, str(path))
+            if alias.name in models or alias.name in aliases:
+                raise CardError(f"{path}: alias '{alias.name}' is already a card or an alias", "remove the row")
+            if alias.card not in models:
+                raise UnknownName(f"card of alias '{alias.name}' in {path}", alias.card, models)
+            if not alias.why:
+                raise CardError(f"{path}: alias '{alias.name}' says no why", "say which paper row it stands for")
+            aliases[alias.name] = alias
+    return aliases
+
+
+def resolve_model_name(name: str) -> tuple[str, Alias | None]:
+    """(card name, the Alias used or None) for a card name or an alias (case-insensitive; '-' reads as '_')."""
+    models, aliases = all_models(), model_aliases()
     key = name.strip().lower().replace("-", "_")
-    if key not in models:
-        raise UnknownName("model", name, models)
-    return models[key]
+    if key in models:
+        return key, None
+    if key in aliases:
+        return aliases[key].card, aliases[key]
+    raise UnknownName("model", name, [*models, *aliases])
+
+
+def get_model_spec(name: str) -> ModelSpec:
+    """A model card by name or alias (case-insensitive; '-' reads as '_')."""
+    return all_models()[resolve_model_name(name)[0]]
 
 
 @cache

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -180,9 +181,11 @@ def _batch_rows(config: PretrainConfig, step: int, cache: dict) -> np.ndarray:
 
 def pretrain(config: PretrainConfig, fasta: str | Path, out: str | Path = "runs/checkpoints", name: str | None = None,
              tracking_uri: str | None = None, track: bool = True, device: str | None = None,
-             stop_after: int | None = None) -> PretrainResult:
+             stop_after: int | None = None, on_step: Callable[[int, dict], None] | None = None) -> PretrainResult:
     """Pretrain (or resume) `<out>/<name>` (default name: `run_name(config)`). `stop_after`: stop once this many
-    steps are done (a snapshot is written), e.g. to split a long run; the schedules still span `total_steps`."""
+    steps are done (a snapshot is written), e.g. to split a long run; the schedules still span `total_steps`.
+    `on_step(step, metrics)` after every optimizer step (step counted from 1): the progress display's hook
+    (suite/pretrain/progress.py)."""
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     run_dir = Path(out) / (name or run_name(config))
     total = config.total_steps
@@ -264,6 +267,8 @@ def pretrain(config: PretrainConfig, fasta: str | Path, out: str | Path = "runs/
                 writer.log(step, metrics)
             if step % config.save_every == 0 or step == end:
                 save_checkpoint(run_dir, step, pretrainer, optimizer, snapshot_state(), config.keep)
+            if on_step is not None:
+                on_step(step, metrics)
 
         # ============ exporting the downstream backbone (teacher) ... ============
         weights = None

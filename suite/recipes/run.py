@@ -29,9 +29,10 @@ class ReproduceResult:
     pretrained: list[Path] = field(default_factory=list)  # pretraining jobs run by this call
 
 
-def run_pretraining(plan: RecipePlan, console: Console) -> list[Path]:
+def run_pretraining(plan: RecipePlan, console: Console, quiet: bool = False) -> list[Path]:
     """Every job whose exported weights are not there yet, in order; each is resumable (`suite pretrain`)."""
     from suite.pretrain.loop import pretrain
+    from suite.pretrain.progress import PretrainProgress
 
     todo = [job for job in plan.jobs if not job.present]
     if todo and not plan.request.fasta:
@@ -42,8 +43,9 @@ def run_pretraining(plan: RecipePlan, console: Console) -> list[Path]:
     for job in todo:
         console.print(f"pretraining {job.folder.name} for {', '.join(job.entries)}: {job.config.total_steps} steps",
                       highlight=False)
-        result = pretrain(job.config, plan.request.fasta, job.folder.parent, name=job.folder.name,
-                          tracking_uri=plan.request.tracking_uri)
+        with PretrainProgress.of(job.config, job.folder.name, console, quiet=quiet) as progress:
+            result = pretrain(job.config, plan.request.fasta, job.folder.parent, name=job.folder.name,
+                              tracking_uri=plan.request.tracking_uri, on_step=progress)
         if result.weights is None:
             raise SuiteError(f"pretraining {job.folder} stopped at step {result.step}/{result.total_steps}",
                              "run `suite reproduce` again to resume it")
@@ -98,7 +100,7 @@ def _scores(plan: RecipePlan, console: Console, quiet: bool) -> ReproduceResult:
     from suite.runs.plan import Plan
     from suite.runs.runner import execute
 
-    pretrained = run_pretraining(plan, console)
+    pretrained = run_pretraining(plan, console, quiet)
     if pretrained:
         plan = plan_recipe(plan.request)  # the weights exist now: every entry plans its runs
     trials = list({t.key: t for t in plan.trials()}.values())  # entries may share a trial (same key): run it once

@@ -1,6 +1,7 @@
 """MLflow → one tidy DataFrame, one row per finished trial. The only module of the reports that touches mlflow:
 it reads the trials `suite run` wrote (suite/runs/tracking.py: child runs tagged suite.kind=trial) and writes
-one run tagged suite.kind=report holding the report's files as artifacts.
+one run tagged suite.kind=report holding the report's files as artifacts. Report runs go to an experiment of their
+own, `<experiment>-reports`: among the parent runs they would break the leaderboard the MLflow UI sorts.
 
 Why a tidy frame: every table, test and plot is a groupby over the same rows, so a cell can always be traced
 back to exactly the runs it summarises (the `run_id` column). A (model, task, mode, profile, size, weights,
@@ -18,6 +19,7 @@ from suite import tracking
 from suite.errors import SuiteError
 
 KIND = "suite.kind"
+REPORTS_SUFFIX = "-reports"
 TAGS = ("model", "task", "benchmark", "metric", "mode", "profile", "size", "weights", "network", "seed", "fold",
         "parent_key", "run_key")
 IDENTITY = ["model", "task", "mode", "profile", "size", "weights", "network", "seed", "fold"]
@@ -32,6 +34,7 @@ class Collected:
     experiment: str
     experiment_id: str
     parents: dict[str, str] = field(default_factory=dict)  # suite.parent_key → parent run id
+    tags: dict[str, str] = field(default_factory=dict)  # the experiment's tags (its saved UI views among them)
 
 
 def collect(experiment: str = "dna-suite", tracking_uri: str | None = None, newest_only: bool = True) -> Collected:
@@ -60,7 +63,7 @@ def collect(experiment: str = "dna-suite", tracking_uri: str | None = None, newe
                  .reset_index(drop=True))
     parents = {run.data.tags.get("suite.parent_key", ""): run.info.run_id
                for run in tracking.search_all(client, found.experiment_id, f"tags.`{KIND}` = 'parent'")}
-    return Collected(frame, client.tracking_uri, experiment, found.experiment_id, parents)
+    return Collected(frame, client.tracking_uri, experiment, found.experiment_id, parents, dict(found.tags))
 
 
 def metric_history(tracking_uri: str, run_id: str, key: str) -> list[tuple[int, float]]:
@@ -69,12 +72,18 @@ def metric_history(tracking_uri: str, run_id: str, key: str) -> list[tuple[int, 
     return sorted((m.step, m.value) for m in client.get_metric_history(run_id, key))
 
 
+def reports_experiment(experiment: str) -> str:
+    """Where the reports on `experiment`'s runs are logged."""
+    return experiment + REPORTS_SUFFIX
+
+
 def log_report(tracking_uri: str, experiment: str, out_dir: Path, files: list[Path], params: dict) -> str:
-    """A run tagged suite.kind=report whose artifacts are the report's files (paths kept relative to
-    `out_dir`); returns its run id."""
+    """A run tagged suite.kind=report, in `reports_experiment(experiment)`, whose artifacts are the report's files
+    (paths kept relative to `out_dir`); returns its run id."""
     client = tracking.client(tracking_uri)
-    run_id = client.create_run(tracking.experiment_id(client, experiment), run_name=f"report · {Path(out_dir).name}",
-                               tags={KIND: "report"}).info.run_id
+    run_id = client.create_run(tracking.experiment_id(client, reports_experiment(experiment)),
+                               run_name=f"report · {Path(out_dir).name}",
+                               tags={KIND: "report", "suite.experiment": experiment}).info.run_id
     tracking.log_params(client, run_id, params)
     for path in files:
         if Path(path).is_file():

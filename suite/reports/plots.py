@@ -45,13 +45,24 @@ def grouped_bars(runs: pd.DataFrame, title: str, path: Path, labels: dict[str, s
     names = [(labels or {}).get(t, t) for t in tasks]
     ax.set_xticks(x, names, rotation=30 if max(map(len, names)) > 10 else 0, ha="right" if max(map(len, names)) > 10 else "center")
     ax.set_ylabel("primary metric ×100")
-    finite = stats["mean"].dropna()
-    if len(finite):
-        ax.set_ylim(max(0.0, finite.min() - 10), min(100.0, finite.max() + 5))
+    ax.set_ylim(*bar_limits(stats["mean"], stats["std"]))
+    ax.axhline(0.0, color="black", linewidth=0.8)
     ax.set_title(title, fontsize=11)
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)  # outside: never hides a bar
     return _save(fig, path)
+
+
+def bar_limits(means: pd.Series, stds: pd.Series) -> tuple[float, float]:
+    """y range of a bar chart: from 0 (bars start at 0, so their heights compare; lower for a negative MCC) to
+    just above the highest mean + std, at most 100 (×100 scores)."""
+    finite = means.dropna()
+    if finite.empty:
+        return 0.0, 100.0
+    spread = stds.reindex(finite.index).fillna(0.0)
+    low = min(0.0, float((finite - spread).min()) - 2.0)
+    high = min(100.0, float((finite + spread).max()) + 3.0)
+    return low, max(high, low + 1.0)
 
 
 def palette(entries) -> dict[str, tuple]:

@@ -1,6 +1,9 @@
 """Writers for ReportTable: markdown, LaTeX, HTML and CSV. Best in bold, runner-up underlined (markdown uses
 <u>, which GitHub renders). One HTML page carries everything (plots inline as base64) so it can be mailed or
 attached to an MLflow run and still open; its leaderboard sorts by clicking a header (a few lines of inline JS).
+Each HTML table sits in a card that scrolls sideways when the table is wider than the window (a shadow on the
+right edge says so), and headers break after '_' and '/': a 1,400 px window shows the page without scrolling it
+sideways.
 """
 
 from __future__ import annotations
@@ -96,10 +99,15 @@ def tidy_frame(tables: list[ReportTable]) -> pd.DataFrame:
 # ---- HTML ----------------------------------------------------------------------------------------------------
 STYLE = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;max-width:1800px;color:#1b1f24;padding:0 16px}
-h1{font-size:24px;margin:0 0 4px} h2{font-size:18px;margin:32px 0 6px;border-bottom:1px solid #d0d7de;padding-bottom:4px}
-p.meta,p.caption{color:#57606a;margin:4px 0 8px} .scroll{overflow-x:auto}
-table{border-collapse:collapse;font-size:12.5px;margin:6px 0} th,td{padding:3px 7px;border-bottom:1px solid #eaeef2;text-align:center;white-space:nowrap}\nspan.sd{display:block;font-size:10.5px;color:#6e7781;font-weight:400}
-th{background:#f6f8fa;font-weight:600;position:sticky;top:0} td.label,th.label{text-align:left} td.src{text-align:left;color:#57606a;font-size:11px;white-space:normal;min-width:90px;max-width:130px}
+h1{font-size:24px;margin:0 0 4px} h2{font-size:18px;margin:4px 0 6px;border-bottom:1px solid #d0d7de;padding-bottom:4px}
+p.meta,p.caption{color:#57606a;margin:4px 0 8px} nav{margin:4px 0 8px;font-size:13px} nav a{color:#0969da;margin-right:12px} p.meta a{color:#0969da}
+section.card{border:1px solid #d0d7de;border-radius:6px;padding:10px 14px;margin:16px 0;background:#fff;min-width:0}
+.scroll{overflow-x:auto} .scroll.wide{box-shadow:inset -14px 0 12px -12px rgba(0,0,0,.35)}
+details.published{margin:24px 0} details.published>summary{cursor:pointer;font-size:16px;font-weight:600;padding:8px 0;color:#57606a}
+table{border-collapse:collapse;font-size:12.5px;margin:6px 0} th,td{padding:3px 7px;border-bottom:1px solid #eaeef2;text-align:center;white-space:nowrap}
+th{white-space:normal;min-width:44px;vertical-align:bottom} span.sd{display:block;font-size:10.5px;color:#6e7781;font-weight:400}
+th{background:#f6f8fa;font-weight:600;position:sticky;top:0} td.label,th.label{text-align:left} td.src{text-align:left;color:#57606a;font-size:11px;white-space:normal;overflow-wrap:anywhere;min-width:90px;max-width:130px}
+td.label{white-space:normal;min-width:110px;max-width:220px}
 tr.paper td{background:#fbfbf6;color:#4a4f55;font-style:italic} tr:hover td{background:#eef6ff}
 td b{color:#0b3d91} td u{text-decoration-thickness:2px;text-underline-offset:3px} td.missing{color:#b0b6bd}
 a{color:inherit;text-decoration:none} td a:hover{text-decoration:underline} ul.notes{color:#57606a;font-size:12px;margin:2px 0 0 18px;padding:0}
@@ -115,6 +123,9 @@ document.querySelectorAll('table.sortable').forEach(function(t){
       if(x===undefined||x===''){return 1;} if(y===undefined||y===''){return -1;}
       var nx=parseFloat(x),ny=parseFloat(y);var d=(isNaN(nx)||isNaN(ny))?x.localeCompare(y):nx-ny;return asc?d:-d;});
     rows.forEach(function(r){body.appendChild(r);});});});});
+function markWide(){document.querySelectorAll('.scroll').forEach(function(d){
+  d.classList.toggle('wide',d.scrollWidth>d.clientWidth+1);});}
+markWide();window.addEventListener('resize',markWide);
 """
 
 
@@ -140,20 +151,30 @@ def _html_cell(cell: Cell, run_url) -> str:
     return f'<td data-v="{value}"{css}>{text}</td>'
 
 
+def header_html(text: str) -> str:
+    """A header that may break after '_' or '/' (task names such as prom_core_notata are the widest cells)."""
+    return html.escape(text).replace("_", "_<wbr>").replace("/", "/<wbr>")
+
+
 def html_table(table: ReportTable, run_url=None) -> str:
-    head = "".join(f"<th>{html.escape(h)}</th>" for _, h in table.columns)
+    """The table in a card; the source column only when a row is not ours (a leaderboard's rows all are)."""
+    sourced = any(row.source != "ours" for row in table.rows)
+    head = "".join(f"<th>{header_html(h)}</th>" for _, h in table.columns)
     rows = []
     for row in table.rows:
         cells = "".join(_html_cell(row.cells.get(c, Cell(text="–")), run_url) for c, _ in table.columns)
         css = "" if row.source == "ours" else ' class="paper"'
+        source = f'<td class="src">{html.escape(row.source)}</td>' if sourced else ""
         rows.append(f'<tr{css}><td class="label" data-v="{html.escape(row.label)}">{html.escape(row.label)}</td>'
-                    f'{cells}<td class="src">{html.escape(row.source)}</td></tr>')
+                    f'{cells}{source}</tr>')
     notes = "".join(f"<li>{html.escape(n)}</li>" for n in table.footnotes)
     css = ' class="sortable"' if table.sortable else ""
-    return (f'<h2 id="{table.key}">{html.escape(table.title)}</h2><p class="caption">{html.escape(table.caption)}</p>'
-            f'<div class="scroll"><table{css}><thead><tr><th class="label">{html.escape(table.row_header)}</th>{head}<th class="label">source'
-            f'</th></tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
-            + (f'<ul class="notes">{notes}</ul>' if notes else ""))
+    source_head = '<th class="label">source</th>' if sourced else ""
+    return (f'<section class="card" id="{table.key}"><h2>{html.escape(table.title)}</h2>'
+            f'<p class="caption">{html.escape(table.caption)}</p>'
+            f'<div class="scroll"><table{css}><thead><tr><th class="label">{html.escape(table.row_header)}</th>{head}'
+            f'{source_head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
+            + (f'<ul class="notes">{notes}</ul>' if notes else "") + "</section>")
 
 
 def image_tag(path: Path, caption: str) -> str:

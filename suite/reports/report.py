@@ -1,5 +1,7 @@
 """`suite report`: MLflow runs → the paper's tables, statistics and plots, written as md / tex / html / csv under
-one folder and logged as artifacts of an MLflow run tagged suite.kind=report.
+one folder and logged as artifacts of an MLflow run tagged suite.kind=report, in the experiment
+`<experiment>-reports` (collect.py). The HTML leads with the user's own results (page.py); its links open runs
+in the MLflow UI at --ui-url.
 
 Layout of the output folder:
     report.md  report.tex  report.html      every table (+ plots in md/html)
@@ -10,6 +12,7 @@ Layout of the output folder:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +20,8 @@ from pathlib import Path
 import pandas as pd
 
 from suite.errors import SuiteError
-from suite.reports import collect, plots, render, stats
+from suite.reports import collect, page, plots, render, stats
+from suite.reports.runs_view import DEFAULT_UI, LEADERBOARD, LEADERBOARD_KEY, SAVED_VIEW_TAG, run_url, runs_url
 from suite.reports.tables import (
     Cell,
     Context,
@@ -42,7 +46,7 @@ class ReportRequest:
     out: Path = Path("reports/out")
     pairs: tuple[tuple[str, str], ...] = ()  # paired tests; () = the leaderboard's top two
     curves: tuple[str, ...] = ()  # run ids; () = one run per entry on the most-run task
-    ui_port: int = 5000  # where `suite ui` serves, for the links in the HTML
+    ui_url: str = DEFAULT_UI  # where the MLflow UI serves the store, for the links in the HTML
     paper: bool = True  # show the published "(paper)" rows
     cost_task: str = "mtcdna_1k"
     log: bool = True  # log the files on an MLflow report run
@@ -161,10 +165,7 @@ def write_report(request: ReportRequest) -> ReportResult:
             f"({collected.uri}), {stamp}")
     files = [p for p, _ in figures]
     if "md" in request.formats:
-        body = [f"# dna-suite report\n\n{meta}\n"] + [render.markdown(t) for t in tables]
-        body += ["## Statistics\n"] + [f"- {n}" for n in notes]
-        body += ["\n## Plots\n"] + [f"![{c}]({p.relative_to(out)})" for p, c in figures]
-        files.append(_write(out / "report.md", "\n".join(body) + "\n"))
+        files.append(_write(out / "report.md", page.markdown_report(tables, notes, figures, meta, out)))
     if "tex" in request.formats:
         files.append(_write(out / "report.tex", render.latex_document(tables)))
     if "csv" in request.formats:
@@ -176,12 +177,13 @@ def write_report(request: ReportRequest) -> ReportResult:
         render.tidy_frame(tables).to_csv(out / "tables" / "cells.csv", index=False)
         files.append(out / "tables" / "cells.csv")
     if "html" in request.formats:
-        base = f"http://127.0.0.1:{request.ui_port}/#/experiments/{collected.experiment_id}/runs/"
-        sections = [render.html_table(t, lambda run_id: base + run_id) for t in tables]
-        sections.append("<h2>Statistics</h2>" + "".join(f"<p>{html.escape(n)}</p>" for n in notes))
-        sections.append("<h2>Plots</h2>" + "".join(render.image_tag(p, c) for p, c in figures))
-        page_meta = html.escape(meta) + (f" · links open runs in <code>suite ui --port {request.ui_port}</code>")
-        files.append(_write(out / "report.html", render.html_page("dna-suite report", page_meta, sections)))
+        saved = SAVED_VIEW_TAG + LEADERBOARD_KEY in collected.tags  # `suite ui` saved the view with the columns
+        board_url = runs_url(request.ui_url, collected.experiment_id, LEADERBOARD,
+                             share_key=LEADERBOARD_KEY if saved else None)
+        page_meta = (html.escape(meta) + f" · links open runs in the MLflow UI at <code>{html.escape(request.ui_url)}"
+                     f'</code> · <a href="{html.escape(board_url)}">the leaderboard there</a>')
+        links = functools.partial(run_url, request.ui_url, collected.experiment_id)
+        files.append(_write(out / "report.html", page.html_report(tables, notes, figures, page_meta, links)))
     result = ReportResult(out, files, len(runs), tables, notes=notes)
     if request.log:
         result.run_id = collect.log_report(collected.uri, collected.experiment, out, files,

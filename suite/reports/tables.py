@@ -390,7 +390,8 @@ def leaderboard(ctx: Context) -> ReportTable | None:
         row.cells["wins"].text = f"{row.cells['wins'].mean:.0f}"
         row.cells["n_tasks"] = Cell(float(len(mine)), text=str(len(mine)))
     rows.sort(key=lambda r: (r.cells["rank"].mean, -r.cells["wins"].mean, r.label))
-    columns = [(t, label(t)) for t in tasks] + [("rank", "mean rank"), ("wins", "wins"), ("n_tasks", "tasks")]
+    # the summary first: with many tasks the per-task columns run past a screen's width, the ranking does not
+    columns = [("rank", "mean rank"), ("wins", "wins"), ("n_tasks", "tasks")] + [(t, label(t)) for t in tasks]
     caption = (f"Primary metric per task ({CELLS}); rank 1 = best among the rows with that task (ties share the "
                "average rank); mean rank over the row's tasks; wins = tasks where the row is best (ties count).")
     return mark(ReportTable("leaderboard", "Leaderboard · all tasks", caption, columns, rows,

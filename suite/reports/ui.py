@@ -1,18 +1,30 @@
-"""`suite ui`: the MLflow UI on 127.0.0.1 against the suite's store (the embedded SQLite by default).
+"""`suite ui`: the MLflow UI on 127.0.0.1 against the suite's store (the embedded SQLite by default), opened on the
+leaderboard.
 
-Parent runs carry test/<metric>_mean, _std and test/primary_mean, so sorting the runs table by
-test/primary_mean (filter `tags.suite.kind = 'parent'`) is the leaderboard. Bound to 127.0.0.1 only: the UI has
-no authentication, so reaching it from elsewhere is an ssh tunnel's job, not an open port's.
+Parent runs carry test/<metric>_mean, _std, n_runs and test/primary_mean, so the parent runs sorted by
+test/primary_mean are the leaderboard. MLflow 3's UI opens on its GenAI home page and shows no metric column until
+one is picked, so before serving, the experiment gets the leaderboard as a saved view (runs_view.py: one experiment
+tag, rewritten each time) and the URL printed (and opened, where there is a screen) is that view's.
+
+Bound to 127.0.0.1 only: the UI has no authentication, so reaching it from elsewhere is an ssh tunnel's job, not
+an open port's.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import threading
+import time
+import urllib.request
 from pathlib import Path
 
 from suite import foreground, tracking
 from suite.errors import SuiteError
+from suite.reports.runs_view import LEADERBOARD, LEADERBOARD_KEY, runs_url, saved_view_tag
+
+HOST = "127.0.0.1"
+VIEW_NAME = "suite leaderboard"
 
 
 def ui_command(tracking_uri: str | None = None, port: int = 5000) -> list[str]:
@@ -21,7 +33,7 @@ def ui_command(tracking_uri: str | None = None, port: int = 5000) -> list[str]:
     uri = tracking.resolve_uri(tracking_uri)
     if uri.startswith(("http://", "https://")):
         raise SuiteError(f"{uri} is already a tracking server", "open it in a browser; `suite ui` serves a local store")
-    command = [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", uri, "--host", "127.0.0.1",
+    command = [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", uri, "--host", HOST,
                "--port", str(port)]
     root = tracking.artifact_root(uri)  # None unless a SQLite store
     if root is not None:
@@ -32,12 +44,51 @@ def ui_command(tracking_uri: str | None = None, port: int = 5000) -> list[str]:
     return command
 
 
-def serve(tracking_uri: str | None = None, port: int = 5000) -> int:
+def leaderboard_view(tracking_uri: str | None, experiment: str, ui_url: str) -> str:
+    """Save the leaderboard view on `experiment` and return its URL. The experiment must exist: an unknown name
+    is refused with the known ones (nothing is created)."""
+    client = tracking.client(tracking_uri)
+    found = client.get_experiment_by_name(experiment)
+    if found is None:
+        names = [e.name for e in client.search_experiments()]
+        raise SuiteError(f"no MLflow experiment '{experiment}' in {client.tracking_uri}",
+                         f"pass --experiment (known: {', '.join(names) or 'none'})")
+    key, value = saved_view_tag(LEADERBOARD, VIEW_NAME, int(time.time() * 1000))
+    client.set_experiment_tag(found.experiment_id, key, value)
+    return runs_url(ui_url, found.experiment_id, share_key=LEADERBOARD_KEY)
+
+
+def has_screen() -> bool:
+    """Whether a graphical browser can open: without one, Python's webbrowser may start a text browser (w3m,
+    lynx) that takes over the terminal the UI runs in."""
+    return sys.platform in ("darwin", "win32") or bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def _open_when_up(url: str, health: str, timeout: float = 120.0) -> None:
+    """Open `url` in the browser once the UI answers `health` (in a daemon thread: the UI runs in the foreground)."""
+    import webbrowser
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(health, timeout=2):
+                webbrowser.open(url)
+                return
+        except OSError:
+            time.sleep(0.5)
+
+
+def serve(tracking_uri: str | None = None, port: int = 5000, experiment: str = "dna-suite",
+          open_browser: bool = True) -> int:
     """Run the UI in the foreground until Ctrl-C or SIGTERM, which stop it with every process it started;
     returns its exit code (0 when stopped so)."""
     command = ui_command(tracking_uri, port)
-    foreground.check_free("127.0.0.1", port)
+    foreground.check_free(HOST, port)
+    base = f"http://{HOST}:{port}"
+    url = leaderboard_view(tracking_uri, experiment, base)
     # MLflow's job runner (GenAI evaluation jobs) is of no use to the suite's runs: not started unless asked for
     env = {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", **os.environ}
-    print(f"MLflow UI on http://127.0.0.1:{port} (Ctrl-C stops it)", flush=True)
+    print(f"MLflow UI on {base} (Ctrl-C stops it)\nleaderboard of '{experiment}': {url}", flush=True)
+    if open_browser and has_screen():
+        threading.Thread(target=_open_when_up, args=(url, f"{base}/health"), daemon=True).start()
     return foreground.run(command, env=env)

@@ -95,11 +95,12 @@ def private_ray(num_cpus: int | None = None, **kwargs):
             watchdog.wait()
 
 
-def _connect(stack: ExitStack, address: str | None, num_cpus: int | None = None) -> None:
-    """Join the cluster at `address`, or start a private local instance; either is shut down with `stack`."""
+def _connect(stack: ExitStack, address: str | None, num_cpus: int | None = None, log_to_driver: bool = False) -> None:
+    """Join the cluster at `address`, or start a private local instance; either is shut down with `stack`.
+    `log_to_driver`: the workers' output is printed here (Ray prefixes each line with its process)."""
     import ray
 
-    kwargs = dict(log_to_driver=False, logging_level="ERROR")
+    kwargs = dict(log_to_driver=log_to_driver, logging_level="ERROR")
     if address:
         ray.init(address=address, include_dashboard=False, **kwargs)
         stack.callback(ray.shutdown)
@@ -117,8 +118,8 @@ def _trainable(config: dict) -> None:
     # which process runs this attempt (MLflow tags suite.worker_host / suite.worker_pid): to inspect it, or kill it
     tune.report({"kind": "worker", "host": socket.gethostname(), "pid": os.getpid()})
 
-    def report(epoch: int, row: dict) -> None:
-        tune.report({"kind": "epoch", "row_json": json.dumps(row)})
+    def report(epoch: int, row: dict, epochs: int) -> None:  # reaches TuneWriter.on_trial_result on the driver
+        tune.report({"kind": "epoch", "row_json": json.dumps(row), "epochs": epochs})
 
     try:
         result = run_trial(spec, out_dir, report=report, threads=config["threads"])
@@ -129,7 +130,8 @@ def _trainable(config: dict) -> None:
 
 
 class TuneWriter(Callback):
-    """Ray callback on the driver: trial events → MLflow child runs and the progress view.
+    """Ray callback on the driver: trial events (start, each epoch, the result, a failure) → MLflow child runs and
+    the progress view.
     Tune pickles its run config (this callback included) into the experiment state; the live MLflow client
     and terminal view stay out of that pickle."""
 
@@ -160,16 +162,18 @@ class TuneWriter(Callback):
                 self.tracker.client.log_batch(run_id, tags=[RunTag("suite.worker_host", str(result["host"])),
                                                             RunTag("suite.worker_pid", str(result["pid"]))])
         elif result.get("kind") == "epoch":
-            self.tracker.epoch(key, json.loads(result["row_json"]))
+            row = json.loads(result["row_json"])
+            self.tracker.epoch(key, row)
+            self.progress.trial_epoch(key, int(row.get("epoch", 0)), int(result.get("epochs", 0)), row)
         elif result.get("kind") == "final":
             outcome = json.loads(result["result_json"])
             self.tracker.complete(key, outcome)
             self.outcomes[key] = outcome
-            self.progress.trial_ended(key, ok=True)
+            self.progress.trial_ended(key, ok=True, result=outcome)
         elif result.get("kind") == "invalid":
             self.tracker.end(key, "FAILED", error=result["error"])
             self.outcomes[key] = None
-            self.progress.trial_ended(key, ok=False)
+            self.progress.trial_ended(key, ok=False, error=result["error"])
 
     def on_trial_error(self, iteration, trials, trial, **info):
         key = self._key(trial)
@@ -177,7 +181,7 @@ class TuneWriter(Callback):
         error = path.read_text()[-5000:] if path.is_file() else ""
         self.tracker.end(key, "FAILED", error=error)
         self.outcomes.setdefault(key, None)
-        self.progress.trial_ended(key, ok=False)
+        self.progress.trial_ended(key, ok=False, error=error)
 
 
 def run_on_ray(trials: list[TrialSpec], tracker: RunTracker, progress: ProgressView, *, cpus_per_trial: float,
@@ -217,28 +221,34 @@ def run_in_process(trials: list[TrialSpec], tracker: RunTracker, progress: Progr
     for spec in trials:
         tracker.start(spec)
         progress.trial_started(spec.key)
+
+        def report(epoch: int, row: dict, epochs: int, key: str = spec.key) -> None:
+            tracker.epoch(key, row)
+            progress.trial_epoch(key, epoch, epochs, row)
+
         try:
-            result = run_trial(spec, storage / spec.key, report=lambda e, row, k=spec.key: tracker.epoch(k, row),
-                               threads=threads).to_dict()
+            result = run_trial(spec, storage / spec.key, report=report, threads=threads).to_dict()
         except Exception as exc:  # noqa: BLE001  recorded as FAILED, the grid goes on
-            tracker.end(spec.key, "FAILED", error=f"{type(exc).__name__}: {exc}")
+            error = f"{type(exc).__name__}: {exc}"
+            tracker.end(spec.key, "FAILED", error=error)
             outcomes[spec.key] = None
-            progress.trial_ended(spec.key, ok=False)
+            progress.trial_ended(spec.key, ok=False, error=error)
             continue
         tracker.complete(spec.key, json.loads(json.dumps(result, default=float)))
         outcomes[spec.key] = result
-        progress.trial_ended(spec.key, ok=True)
+        progress.trial_ended(spec.key, ok=True, result=result)
     return outcomes
 
 
 def run_remote(function, args: tuple, copies: int, *, cpus: float, gpus: float, address: str | None,
-               env: dict | None = None) -> None:
+               env: dict | None = None, forward_output: bool = False) -> None:
     """Run `copies` copies of function(*args) as Ray tasks (e.g. Optuna workers of `suite sweep --address`);
-    `env` reaches the workers' environment (the nodes were started without this shell's variables)."""
+    `env` reaches the workers' environment (the nodes were started without this shell's variables);
+    `forward_output`: what the tasks print (their progress lines) appears on this console."""
     import ray
 
     with ExitStack() as stack:
         if not ray.is_initialized():
-            _connect(stack, address)
+            _connect(stack, address, log_to_driver=forward_output)
         task = ray.remote(num_cpus=cpus, num_gpus=gpus)(function).options(runtime_env={"env_vars": env or {}})
         ray.get([task.remote(*args) for _ in range(copies)])

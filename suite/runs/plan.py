@@ -16,7 +16,7 @@ from pathlib import Path
 
 from suite.data.cache import cache_dir, digest
 from suite.data.sources import locate
-from suite.errors import CorruptData, SuiteError
+from suite.errors import CorruptData, DataNotFound, MissingWeights, SuiteError
 from suite.models import HEAD_NAMES, POOLING_NAMES, get_model_spec
 from suite.provenance import code_version, key_of
 from suite.runs.profiles import get_profile
@@ -65,10 +65,22 @@ class TrialSpec:
         return cls(**data)
 
 
+@dataclass(frozen=True)
+class Missing:
+    """An input that is not on this machine, so the plan refused what needs it: a task's data or a model's
+    weights. Kept apart from other refusals so the command line can say them once, with the command that
+    fetches them (suite/runs/missing.py), instead of once per task or per model x task."""
+
+    kind: str  # "data" | "weights"
+    name: str  # the task (data) or the model card (weights)
+    reason: str  # the refusal's line: every place looked in and how to get it
+
+
 @dataclass
 class Plan:
     trials: list[TrialSpec]
     refused: list[tuple[str, str]]  # (task, one-line reason)
+    missing: list[Missing] = field(default_factory=list)  # the refusals that are data or weights not found here
 
 
 def known_settings() -> list[str]:
@@ -208,7 +220,7 @@ def resolve_weights(model: dict, weights: str, network: str | None = None) -> tu
         model = {**model, "weights": {**model["weights"], "file": spec.file}}
     path = (Path(spec.local) / spec.file).resolve()
     if not path.is_file():
-        raise SuiteError(
+        raise MissingWeights(
             f"model '{model['name']}': pretrained weights not found: {path}",
             "run `suite pretrain` to write them, use --profile quick, or --set weights=none for random init",
         )
@@ -242,7 +254,6 @@ def _resolve_hub(model: dict, spec, weights: str) -> tuple[dict, str]:
     from suite.models.spec import WeightsSpec
 
     if weights != "card":  # an explicit folder is the only place looked in: never other weights silently
-        from suite.errors import MissingWeights
         from suite.models.hub import WEIGHT_FILES, is_snapshot
 
         if not is_snapshot(Path(weights)):
@@ -256,6 +267,30 @@ def _resolve_hub(model: dict, spec, weights: str) -> tuple[dict, str]:
     return model, digest(weights_digest_file(snapshot))
 
 
+def weights_choice(spec, request: RunRequest, profile) -> str:
+    """The weights a model starts from: `card`, `none` or a folder (--set weights=…, else the profile's); models
+    without pretrained weights (baselines) always start from random init."""
+    return "none" if spec.weights.is_random else (request.sets.get("weights") or profile.weights)
+
+
+def missing_weights(models, request: RunRequest, profile, known: list[Missing]) -> list[Missing]:
+    """The models whose weights are not here, among those not yet in `known`; looked up when a task's data is
+    missing (its model x task pairs are never reached), so that one summary can name both. Nothing is refused
+    by it: a task without data refuses its trials already."""
+    found = []
+    for spec in models:
+        if any(m.kind == "weights" and m.name == spec.name for m in known):
+            continue
+        weights = weights_choice(spec, request, profile)
+        try:
+            resolve_weights(dataclasses.asdict(spec), weights, request.sets.get("network"))
+        except MissingWeights as exc:
+            found.append(Missing("weights", spec.name, exc.line()))
+        except SuiteError:
+            pass  # refused for another reason when a task with data reaches it
+    return found
+
+
 def expand(request: RunRequest, splits: tuple[str, ...] | None = None) -> Plan:
     request.check()
     if request.mode not in MODES:
@@ -266,13 +301,15 @@ def expand(request: RunRequest, splits: tuple[str, ...] | None = None) -> Plan:
     models = [get_model_spec(name) for name in request.models]
     tasks = select_tasks(request.tasks)
     folds = [request.fold] if request.fold is not None else list(range(request.folds)) if request.folds else [None]
-    trials, refused = [], []
+    trials, refused, missing = [], [], []
     version = code_version()
     for task in tasks:
         try:
             data = task_data(task, request.data_dir, splits, request.allow_unverified)
         except SuiteError as exc:
             refused.append((task.name, exc.line()))
+            if isinstance(exc, DataNotFound):
+                missing.append(Missing("data", task.name, exc.line()))
             continue
         train_rows = data.get("train", {}).get("rows")
         if request.folds and train_rows is not None and \
@@ -283,8 +320,7 @@ def expand(request: RunRequest, splits: tuple[str, ...] | None = None) -> Plan:
         for spec in models:
             size = request.sets.get("size") or (profile.model_size if profile.model_size in spec.size_names
                                                  else spec.default_size)
-            # models without pretrained weights (baselines) always start from random init
-            weights = "none" if spec.weights.is_random else (request.sets.get("weights") or profile.weights)
+            weights = weights_choice(spec, request, profile)
             # task-level backbone settings: the authors' recipe for this task (paper profile), else the task's length
             recipe = dict(spec.recipes[task.name]) if (profile.name == "paper" and task.name in spec.recipes) \
                 else {"max_len": task.max_bp}
@@ -296,6 +332,8 @@ def expand(request: RunRequest, splits: tuple[str, ...] | None = None) -> Plan:
                 model_dict, weights_sha = resolve_weights(dataclasses.asdict(spec), weights, network)
             except SuiteError as exc:
                 refused.append((f"{spec.name} on {task.name}", exc.line()))
+                if isinstance(exc, MissingWeights):
+                    missing.append(Missing("weights", spec.name, exc.line()))
                 continue
             size = model_dict["default_size"] if "checkpoint" in model_dict["sizes"] else size
             model_dict = {**model_dict, **{k: sets[k] for k in CARD_SETTINGS if k in sets}}
@@ -326,4 +364,6 @@ def expand(request: RunRequest, splits: tuple[str, ...] | None = None) -> Plan:
                               **({"network": network} if network else {}), **request.tags,
                               **({"drop_duplicates": "true"} if hparams.get("drop_duplicates") else {})},
                     ))
-    return Plan(trials, refused)
+    if any(m.kind == "data" for m in missing):  # model x task pairs never reached: are the weights here?
+        missing += missing_weights(models, request, profile, missing)
+    return Plan(trials, refused, missing)

@@ -1,62 +1,137 @@
-"""Terminal feedback: a live line of trials done / running / failed with an ETA, and the final leaderboard."""
+"""`suite run`'s progress: each running trial's epoch and validation metric, trials done / running / failed, an
+ETA from the work done so far; and the final leaderboard.
+
+The ETA counts work in trials: a finished or failed trial is 1, a running one the fraction of its planned epochs
+done (epoch k of N after its k-th epoch; N = the epochs its step budget allows, suite/train/loop.py
+planned_epochs). Left = elapsed × (total − done) / done: trials not started yet are assumed to go at the pace of
+the work so far, concurrency included (it is the wall clock's pace). The mean duration of finished trials, used
+before, ignored the work of the running ones and favoured whichever trials happened to finish first; it promised
+a minute for trials that took 6-13. The clock starts with the first trial (Ray's start-up is no trial's work);
+nothing is shown until an epoch has ended somewhere.
+"""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from rich.console import Console
-from rich.live import Live
+from rich.console import Console, Group
 from rich.table import Table
+from rich.text import Text
+
+from suite.feed import Feed, duration, eta_seconds
+from suite.runs.plan import TrialSpec
+from suite.runs.tracking import error_line
+
+
+def trial_label(spec: TrialSpec) -> str:
+    """cnn × tf_mouse_2 × seed 0 (× fold 1): how a trial is named on the console."""
+    fold = "" if spec.fold is None else f" × fold {spec.fold}"
+    return f"{spec.model_name} × {spec.task_name} × seed {spec.seed}{fold}"
+
+
+@dataclass
+class Running:
+    started: float  # clock time of this attempt's start
+    epochs_done: int = 0
+    epochs: int = 0  # planned; 0 until the first epoch reports it
+    value: float | None = None  # the last epoch's validation primary metric
+
+    @property
+    def fraction(self) -> float:
+        return min(1.0, self.epochs_done / self.epochs) if self.epochs else 0.0
 
 
 class ProgressView:
-    def __init__(self, total: int, concurrency: int, quiet: bool = False, console: Console | None = None) -> None:
-        self.total, self.concurrency, self.quiet = total, max(1, concurrency), quiet
-        self.done = self.failed = self.running = self.retried = 0
-        self.durations: list[float] = []
-        self.started: dict[str, float] = {}
-        self.console = console or Console()
-        self.live = None if quiet else Live(self._render(), console=self.console, refresh_per_second=2, transient=True)
+    """Driven by the fan-out (suite/runs/fanout.py): trial_started, trial_epoch, trial_ended, by run key."""
+
+    def __init__(self, trials: list[TrialSpec], quiet: bool = False, console: Console | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.specs = {t.key: t for t in trials}
+        self.total, self.clock = len(self.specs), clock
+        self.began: float | None = None  # the first trial's start
+        self.done = self.failed = self.retried = 0
+        self.running: dict[str, Running] = {}
+        self.feed = Feed(console or Console(), self._render, quiet=quiet)
 
     def __enter__(self) -> ProgressView:
-        if self.live:
-            self.live.__enter__()
+        self.feed.__enter__()
         return self
 
     def __exit__(self, *exc) -> None:
-        if self.live:
-            self.live.__exit__(*exc)
+        self.feed.__exit__(*exc)
 
-    def _render(self) -> str:
-        eta = ""
-        remaining = self.total - self.done - self.failed
-        if self.durations and remaining:
-            seconds = sum(self.durations) / len(self.durations) * remaining / self.concurrency
-            eta = f" · ETA {seconds / 60:.1f} min" if seconds >= 60 else f" · ETA {seconds:.0f} s"
-        retried = f" · retried {self.retried}" if self.retried else ""
-        return (f"trials: {self.done}/{self.total} done · {self.running} running · {self.failed} failed"
-                f"{retried}{eta}")
+    # ---- what the view knows -------------------------------------------------------------------------------
+    def work_done(self) -> float:
+        """Trials' worth of work done: ended trials whole, running ones by their fraction of planned epochs."""
+        return self.done + self.failed + sum(r.fraction for r in list(self.running.values()))
 
-    def _refresh(self) -> None:
-        if self.live:
-            self.live.update(self._render())
+    def eta(self) -> float | None:
+        if self.began is None:
+            return None
+        return eta_seconds(self.work_done(), self.total, self.clock() - self.began)
 
+    def _metric(self, key: str) -> str:
+        spec = self.specs.get(key)
+        return (spec.tags.get("metric") or spec.task.get("metric", "")) if spec else ""
+
+    def _label(self, key: str) -> str:
+        return trial_label(self.specs[key]) if key in self.specs else key[:16]
+
+    # ---- events ----------------------------------------------------------------------------------------------
     def trial_started(self, key: str) -> None:
-        if key in self.started:
-            self.retried += 1
-        else:
-            self.running += 1
-        self.started[key] = time.perf_counter()
-        self._refresh()
+        again = key in self.running  # Ray retries a crashed attempt: its epochs start over
+        self.retried += again
+        self.running[key] = Running(started=self.clock())
+        if self.began is None:
+            self.began = self.running[key].started
+        self.feed.event(f"{self._label(key)}: {'started again (the worker failed)' if again else 'started'}")
+        self.feed.refresh()
 
-    def trial_ended(self, key: str, ok: bool) -> None:
-        self.running = max(0, self.running - 1)
+    def trial_epoch(self, key: str, epoch: int, epochs: int, row: dict) -> None:
+        """`epoch` counts from 0 (the loop's history rows); `epochs` is the planned number."""
+        state = self.running.get(key)
+        if state is None:
+            return
+        metric = self._metric(key)
+        state.epochs_done, state.epochs, state.value = epoch + 1, epochs, row.get(f"val/{metric}")
+        self.feed.event(f"{self._label(key)}: {self._epoch_text(key, state)}{self._eta_text()}", lasting=False)
+        self.feed.refresh()
+
+    def trial_ended(self, key: str, ok: bool, result: dict | None = None, error: str = "") -> None:
+        state = self.running.pop(key, None)
+        took = f" · {duration(self.clock() - state.started)}" if state else ""
+        metric = self._metric(key)
         if ok:
             self.done += 1
-            self.durations.append(time.perf_counter() - self.started.get(key, time.perf_counter()))
+            score = (result or {}).get("test", {}).get(metric)
+            what = f"finished · test {metric} {score:.4f}" if score is not None else "finished"
         else:
             self.failed += 1
-        self._refresh()
+            what = f"failed · {error_line(error)}"
+        tally = f" · {self.done}/{self.total} done, {self.failed} failed"
+        self.feed.event(f"{self._label(key)}: {what}{took}{tally}{self._eta_text()}")
+        self.feed.refresh()
+
+    # ---- text ------------------------------------------------------------------------------------------------
+    def _epoch_text(self, key: str, state: Running) -> str:
+        if not state.epochs:
+            return "started"
+        value = "" if state.value is None else f" · val {self._metric(key)} {state.value:.4f}"
+        return f"epoch {state.epochs_done}/{state.epochs}{value}"
+
+    def _eta_text(self) -> str:
+        seconds = self.eta()
+        return "" if seconds is None else f" · ETA {duration(seconds)}"
+
+    def _render(self) -> Group:
+        retried = f" · retried {self.retried}" if self.retried else ""
+        running = list(self.running.items())  # one copy: the live display's thread draws while events arrive
+        head = (f"trials: {self.done}/{self.total} done · {len(running)} running · {self.failed} failed"
+                f"{retried}{self._eta_text()}")
+        lines = [f"  {self._label(key)}: {self._epoch_text(key, state)}" for key, state in running]
+        return Group(*(Text(line) for line in [head, *lines]))
 
 
 def leaderboard(rows: list[dict]) -> Table:

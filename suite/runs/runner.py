@@ -10,9 +10,10 @@ from rich.console import Console
 from rich.markup import escape
 
 from suite.runs.plan import Plan, TrialSpec, expand
-from suite.runs.progress import ProgressView, leaderboard
+from suite.runs.progress import ProgressView, leaderboard, trial_label
 from suite.runs.request import RunRequest
 from suite.runs.tracking import RunTracker, error_line
+from suite.tabular import show
 
 
 @dataclass
@@ -43,7 +44,7 @@ def warm_cache(trials: list[TrialSpec]) -> None:
 
 
 def execute(request: RunRequest, use_ray: bool = True, quiet: bool = False, console: Console | None = None,
-            plan: Plan | None = None) -> RunSummary:
+            plan: Plan | None = None, table_format: str = "auto") -> RunSummary:
     console = console or Console()
     plan = plan or expand(request)
     for task, reason in plan.refused:
@@ -57,10 +58,9 @@ def execute(request: RunRequest, use_ray: bool = True, quiet: bool = False, cons
         console.print(f"{skipped} of {len(unique)} trials already finished (same run key): skipped")
     warm_cache(todo)
     storage = Path(request.storage)
-    concurrency = request.max_concurrent or 1
     outcomes: dict = {}
     try:
-        with ProgressView(len(todo), concurrency, quiet=quiet, console=console) as progress:
+        with ProgressView(todo, quiet=quiet, console=console) as progress:
             if not todo:
                 pass
             elif use_ray:
@@ -80,8 +80,7 @@ def execute(request: RunRequest, use_ray: bool = True, quiet: bool = False, cons
         tracker.end_all("KILLED")  # anything still open did not finish (Ctrl-C, a crash of the driver)
     for trial in todo:  # one line per failed trial, beside its MLflow tag suite.error
         if outcomes.get(trial.key) is None and trial.key in tracker.errors:
-            console.print(f"[red]failed[/red] {trial.key[:16]} {trial.model_name} × {trial.task_name} × seed "
-                          f"{trial.seed}{'' if trial.fold is None else f' × fold {trial.fold}'}: "
+            console.print(f"[red]failed[/red] {trial.key[:16]} {escape(trial_label(trial))}: "
                           f"{escape(error_line(tracker.errors[trial.key]))}", highlight=False, soft_wrap=True)
     keys_by_parent: dict[str, set[str]] = {}
     for trial in unique:
@@ -94,7 +93,8 @@ def execute(request: RunRequest, use_ray: bool = True, quiet: bool = False, cons
     )
     if not quiet:
         if rows:
-            console.print(leaderboard(rows))
+            show(leaderboard(rows), console, table_format, whole=("task", "model"), repeat=("task", "metric"),
+                 notes=console)
         console.print(f"{summary.finished} finished, {summary.failed} failed, {summary.skipped} skipped; "
                       f"tracking: {summary.tracking_uri} (experiment '{request.experiment}')", highlight=False)
     return summary

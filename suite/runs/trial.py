@@ -29,7 +29,7 @@ from suite.runs.plan import TrialSpec
 from suite.tasks.spec import TaskSpec
 from suite.train import cost
 from suite.train.evaluate import SplitData, evaluate
-from suite.train.loop import FitConfig, device_for, fit, seed_everything
+from suite.train.loop import FitConfig, device_for, fit, planned_epochs, seed_everything
 from suite.train.metrics import confusion
 
 
@@ -92,8 +92,10 @@ def check_result(steps: int, best_val: dict, test: dict) -> None:
                 raise InvalidResult(f"the {split} {name} is {value}", "the model's outputs are not finite; lower lr")
 
 
-def run_trial(spec: TrialSpec, out_dir: Path, report: Callable[[int, dict], None] | None = None,
+def run_trial(spec: TrialSpec, out_dir: Path, report: Callable[[int, dict, int], None] | None = None,
               threads: int | None = None) -> TrialResult:
+    """`report(epoch, row, epochs)` after every epoch: its history row and the epochs planned (the step budget's),
+    so whoever shows progress can say "epoch k/N" (suite/runs/progress.py)."""
     started = time.perf_counter()
     if threads:
         torch.set_num_threads(max(1, int(threads)))
@@ -120,7 +122,9 @@ def run_trial(spec: TrialSpec, out_dir: Path, report: Callable[[int, dict], None
     model.set_mode(spec.mode)
     cfg = FitConfig.from_hparams(spec.hparams)
     device = device_for()
-    fitted = fit(model, train, val, cfg, task.metric, on_epoch=report, device=device)
+    epochs = planned_epochs(cfg, len(train))
+    on_epoch = (lambda epoch, row: report(epoch, row, epochs)) if report else None
+    fitted = fit(model, train, val, cfg, task.metric, on_epoch=on_epoch, device=device)
     test_metrics, artifacts = {}, []
     if "test" in splits:  # a sweep plans train only: the test split is never even loaded there
         test = SplitData(splits["test"].seqs, splits["test"].labels, np.arange(len(splits["test"])))

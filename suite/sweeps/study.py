@@ -12,6 +12,9 @@
   PostgreSQL).
 - MLflow: after the study, the driver writes one parent run for the study and one nested run per Optuna trial
   (params, per-fold validation metrics, state, trial number; idempotent on resume) and the best trial's values.
+- Progress: each worker tells about its own trials as they run (started, every fold's epochs, finished or pruned
+  with the study's count): a live line for a single worker in a terminal, timestamped lines otherwise
+  (suite/sweeps/progress.py).
 - `--apply` writes runs/applied/<model>__<task>.yaml; `suite run` uses it as its fourth configuration layer and
   tags the runs `suite.params_from=<study>`.
 """
@@ -28,6 +31,7 @@ from pathlib import Path
 import yaml
 
 from suite.errors import SuiteError
+from suite.sweeps.progress import SweepProgress
 from suite.sweeps.space import SweepSpec, load_space, space_path, suggest
 
 FINISHED_STATES = ("COMPLETE", "PRUNED")
@@ -207,25 +211,30 @@ def report_failure(study, trial) -> None:
               file=sys.stderr, flush=True)
 
 
-def objective(request: SweepRequest, space: dict, folds: int, threads: int):
-    """Optuna objective: mean validation metric over the folds of train; reports the running mean per fold."""
+def objective(request: SweepRequest, space: dict, folds: int, threads: int, progress: SweepProgress):
+    """Optuna objective: mean validation metric over the folds of train; reports the running mean per fold (to
+    the pruner) and every epoch and fold to `progress`."""
     import optuna
 
     from suite.runs.trial import run_trial
-    from suite.tasks import get_task
 
-    metric = get_task(request.task).metric
+    metric = progress.metric
 
     def run(trial: optuna.Trial) -> float:
         params = suggest(trial, space)
+        progress.started(trial.number, params)
         scores = []
         try:
             with tempfile.TemporaryDirectory() as tmp:
                 for spec in fold_trials(request, params, folds):
-                    result = run_trial(spec, Path(tmp) / str(spec.fold), threads=threads)
+                    def report(epoch: int, row: dict, epochs: int, fold: int = spec.fold) -> None:
+                        progress.epoch(trial.number, fold, epoch, epochs, row)
+
+                    result = run_trial(spec, Path(tmp) / str(spec.fold), report=report, threads=threads)
                     scores.append(result.val[metric])
                     trial.set_user_attr(f"fold_{spec.fold}", result.val)
                     trial.report(statistics.fmean(scores), step=spec.fold)
+                    progress.fold_done(trial.number, spec.fold, result.val[metric], statistics.fmean(scores))
                     if trial.should_prune():
                         raise optuna.TrialPruned()
         except optuna.TrialPruned:
@@ -238,22 +247,31 @@ def objective(request: SweepRequest, space: dict, folds: int, threads: int):
     return run
 
 
-def _work(request_dict: dict, folds: int, threads: int) -> None:
-    """One worker: optimise until the study holds `trials` finished trials (or the timeout)."""
+def _work(request_dict: dict, folds: int, threads: int, live: bool = True) -> None:
+    """One worker: optimise until the study holds `trials` finished trials (or the timeout). `live`: this worker
+    alone writes to the terminal, so it may keep a live line there (suite/sweeps/progress.py)."""
     import optuna
     from optuna.study import MaxTrialsCallback
     from optuna.trial import TrialState
+
+    from suite.tasks import get_task
 
     request = SweepRequest(**request_dict)
     spec, space = _space_for(request)
     study = open_study(request, spec)
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # a failed trial: our one line (report_failure), no traceback
-    study.optimize(
-        objective(request, space, folds, threads), timeout=request.timeout, catch=(Exception,),
-        callbacks=[report_failure,
-                   MaxTrialsCallback(request.trials, states=(TrialState.COMPLETE, TrialState.PRUNED)),
-                   stop_after_failures(MAX_CONSECUTIVE_FAILURES)],
-    )
+    progress = SweepProgress(request.study_name, request.trials, folds, get_task(request.task).metric, live=live)
+
+    def tell(study, trial) -> None:
+        progress.ended(trial.number, trial.state.name, trial.value, finished(study))
+
+    with progress:
+        study.optimize(
+            objective(request, space, folds, threads, progress), timeout=request.timeout, catch=(Exception,),
+            callbacks=[tell, report_failure,
+                       MaxTrialsCallback(request.trials, states=(TrialState.COMPLETE, TrialState.PRUNED)),
+                       stop_after_failures(MAX_CONSECUTIVE_FAILURES)],
+        )
 
 
 def stop_after_failures(limit: int):
@@ -292,13 +310,14 @@ def run_sweep(request: SweepRequest) -> dict:
             from suite.runs.fanout import run_remote
 
             env = {k: v for k, v in os.environ.items() if k.startswith(("SUITE_", "MLFLOW_"))}
-            run_remote(_work, (asdict(request), folds, max(1, int(request.cpus_per_worker))), request.workers,
-                       cpus=request.cpus_per_worker, gpus=request.gpus_per_worker, address=request.address, env=env)
+            run_remote(_work, (asdict(request), folds, max(1, int(request.cpus_per_worker)), False), request.workers,
+                       cpus=request.cpus_per_worker, gpus=request.gpus_per_worker, address=request.address, env=env,
+                       forward_output=True)
         elif request.workers == 1:
             _work(asdict(request), folds, threads)
         else:
             context = multiprocessing.get_context("spawn")
-            workers = [context.Process(target=_work, args=(asdict(request), folds, threads))
+            workers = [context.Process(target=_work, args=(asdict(request), folds, threads, False))
                        for _ in range(request.workers)]
             for worker in workers:
                 worker.start()

@@ -34,6 +34,11 @@ def _check(spec: TaskSpec, path) -> None:
         raise UnknownName(f"metric in {path}", spec.metric, METRICS)
     if spec.length_policy not in LENGTH_POLICIES:
         raise UnknownName(f"length policy in {path}", spec.length_policy, LENGTH_POLICIES)
+    try:
+        spec.get_data.format(task="", source="", data_dir="")
+    except (KeyError, IndexError, ValueError) as exc:
+        raise CardError(f"{path}: get_data holds an unknown placeholder ({exc})",
+                        "use {task}, {source} and {data_dir} (the data folder searched), or write {{ }}") from exc
     if spec.max_bp < 1:
         raise CardError(f"{path}: max_bp {spec.max_bp} must be a positive length in bases",
                         "set max_bp to the longest sequence the task keeps (e.g. 1000)")

@@ -50,7 +50,7 @@ class TaskSpec:
     length_policy: str
     description: str
     citation: str
-    get_data: str
+    get_data: str  # how to get the data, one line; {task}, {source} and {data_dir} (the folder searched) filled in
     paper: PaperRecipe | None = None
     aliases: tuple[str, ...] = ()
     options: dict = field(default_factory=dict)

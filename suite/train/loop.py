@@ -56,6 +56,25 @@ def device_for(prefer: str = "auto") -> torch.device:
     return torch.device(prefer)
 
 
+def step_budget(cfg: FitConfig, n_train: int) -> tuple[int, int]:
+    """(optimizer steps per epoch, total steps): the configured epochs, cut short by the budget `max_steps`."""
+    steps_per_epoch = math.ceil(n_train / cfg.batch_size)
+    total_steps = max(1, cfg.epochs * steps_per_epoch)
+    if cfg.max_steps:
+        total_steps = min(total_steps, cfg.max_steps)
+    return steps_per_epoch, total_steps
+
+
+def planned_epochs(cfg: FitConfig, n_train: int) -> int:
+    """The epochs `fit` runs unless early stopping ends it sooner: the step budget's, not `cfg.epochs` (the quick
+    profile plans 50 epochs, but 1,000 steps may be 3 of them). For the lbfgs solver an "epoch" is one C of the
+    grid. Progress reports say "epoch k/N" with this N."""
+    if cfg.solver == "lbfgs":
+        return len({float(c) for c in cfg.l2_grid})
+    steps_per_epoch, total_steps = step_budget(cfg, n_train)
+    return math.ceil(total_steps / max(1, steps_per_epoch))
+
+
 def fit(
     model: torch.nn.Module,
     train: SplitData,
@@ -81,12 +100,9 @@ def fit(
     groups = param_groups(model, cfg.weight_decay)
     optimizer = torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
     lr_scale = [group.get("lr", cfg.lr) / cfg.lr if cfg.lr else 1.0 for group in optimizer.param_groups]
-    steps_per_epoch = math.ceil(len(train) / cfg.batch_size)
-    total_steps = max(1, cfg.epochs * steps_per_epoch)
-    if cfg.max_steps:
-        total_steps = min(total_steps, cfg.max_steps)
+    _, total_steps = step_budget(cfg, len(train))
     schedule = cosine_with_warmup(cfg.lr, total_steps, cfg.warmup_frac)
-    epochs = math.ceil(total_steps / steps_per_epoch)
+    epochs = planned_epochs(cfg, len(train))
 
     result = FitResult(best_epoch=-1, best_val={})
     best, best_loss, best_state, stale, step = (-math.inf, math.inf), math.inf, None, 0, 0

@@ -3,7 +3,7 @@ import pytest
 
 from suite.data import cache
 from suite.data.cache import load_split
-from suite.data.sources import candidates, locate
+from suite.data.sources import candidates, fetch, how_to_get, locate
 from suite.errors import DataNotFound
 from suite.tasks import get_task
 from tests.conftest import write_csv_gz
@@ -34,6 +34,39 @@ def test_genomic_benchmarks_offline_says_the_download_was_skipped(tmp_path, monk
     with pytest.raises(DataNotFound, match="download skipped: zenodo.org is unreachable") as err:
         locate(get_task("human_ocr_ensembl"), "train")
     assert ".genomic_benchmarks" in err.value.line()  # the upstream package cache was looked in
+
+
+def test_how_to_get_names_the_folder_searched_never_an_unset_variable(tmp_path, monkeypatch):
+    task = get_task("gue_h3")
+    monkeypatch.delenv("SUITE_DATA_DIR", raising=False)
+    text = how_to_get(task)
+    assert "put GUE/EMP/H3 under DIR/gue/, then pass --data-dir DIR or set SUITE_DATA_DIR=DIR" in text
+    assert "$" not in text
+    monkeypatch.setenv("SUITE_DATA_DIR", str(tmp_path))
+    assert how_to_get(task).endswith(f"put GUE/EMP/H3 under {tmp_path}/gue/")
+    with pytest.raises(DataNotFound, match=f"under {tmp_path}/gue/"):
+        locate(task, "train")
+
+
+def test_a_get_data_placeholder_the_suite_does_not_fill_is_a_card_error():
+    import dataclasses
+
+    from suite.errors import CardError
+    from suite.tasks import _check
+
+    with pytest.raises(CardError, match="unknown placeholder"):
+        _check(dataclasses.replace(get_task("gue_h3"), get_data="put it in {where}"), "gue/h3.yaml")
+
+
+def test_fetch_says_present_or_why_not_and_how(tmp_path, monkeypatch):
+    monkeypatch.setenv("SUITE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("SUITE_OFFLINE", "1")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert fetch(get_task("prom_core_tata")) == "present"  # the package's demo data
+    with pytest.raises(DataNotFound, match="zenodo.org is unreachable"):
+        fetch(get_task("human_ocr_ensembl"))
+    with pytest.raises(DataNotFound, match="no package downloads gue data; get it by hand: download the GUE archive"):
+        fetch(get_task("gue_h3"))
 
 
 def test_unknown_split_is_a_clear_error(data_env):

@@ -1,6 +1,8 @@
 """`suite run` end to end: a real local Ray cluster, a real SQLite MLflow store, real data, the real CLI."""
 
+import itertools
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -88,6 +90,18 @@ def test_parent_runs_hold_mean_and_std_over_seeds(grid, workdir):
         assert parent.data.metrics["test/mcc_std"] == pytest.approx(values.std(ddof=1))
         assert parent.data.metrics["test/primary_mean"] == pytest.approx(values.mean())
     assert "leaderboard" in grid.stdout and "8 finished, 0 failed" in grid.stdout
+
+
+def test_a_log_gets_each_trials_start_epochs_and_end_from_the_ray_workers(grid):
+    """stdout is a pipe here, not a terminal: one timestamped line per event, epochs included, in order."""
+    events = [line.split(" ", 2)[2] for line in grid.stdout.splitlines()
+              if re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d ", line)]
+    for model, task, seed in itertools.product(("cnn", "kmer_lr"), ("tf_mouse_2", "prom_core_tata"), (0, 1)):
+        mine = [e.split(": ", 1)[1] for e in events if e.startswith(f"{model} × {task} × seed {seed}: ")]
+        assert mine[0] == "started" and mine[-1].startswith("finished · test mcc "), mine
+        epochs = mine[1:-1]
+        assert epochs and all(re.match(r"epoch \d+/\d+ · val mcc ", e) for e in epochs), mine
+        assert epochs[0].startswith("epoch 1/"), mine
 
 
 def test_same_command_again_runs_nothing_and_duplicates_nothing(grid, workdir):

@@ -10,7 +10,7 @@ import torch
 from suite.cards import build, resolve
 from suite.errors import CardError, UnknownName
 from suite.models import (FAMILIES, HEAD_NAMES, POOLING_NAMES, _check, all_models, build_backbone, family_names,
-                          get_model_spec, load_families)
+                          get_model_spec, load_families, model_aliases, read_aliases, resolve_model_name)
 from suite.models.heads import HEADS
 from suite.models.pooling import POOLINGS
 from suite.models.spec import ModelSpec
@@ -22,6 +22,49 @@ def test_the_three_paper_cards_exist():
     assert get_model_spec("FinDNA-T").name == "findna_t"
     with pytest.raises(UnknownName, match="did you mean 'findna'"):
         get_model_spec("findnaa")
+
+
+def test_names_users_say_resolve_to_the_card_the_paper_compares_with():
+    assert resolve_model_name("hyenadna")[0] == "hyenadna_tiny_1k"
+    assert get_model_spec("HyenaDNA").name == "hyenadna_tiny_1k"
+    assert get_model_spec("nt").name == get_model_spec("nucleotide-transformer").name == "nt_500m_human_ref"
+    assert get_model_spec("DNABERT").name == "dnabert6" and get_model_spec("DNABERT-2").name == "dnabert2"
+    card, alias = resolve_model_name("hyenadna")
+    assert alias.line().startswith("hyenadna → hyenadna_tiny_1k (the card FinDNA's Tables 1-2 compare with")
+    assert resolve_model_name("dnabert2") == ("dnabert2", None)  # a card's own name is no alias
+    with pytest.raises(UnknownName, match="did you mean 'hyenadna'"):
+        get_model_spec("hyenadnaa")
+
+
+def test_an_alias_spelling_a_paper_row_means_the_card_its_recipes_run():
+    from suite.recipes import all_recipes
+
+    aliases = model_aliases()
+    assert {"hyenadna", "nt", "dnabert", "dnabert_2"} <= set(aliases)
+    checked = 0
+    for recipe in all_recipes().values():
+        for entry in recipe.entries:
+            key = (entry.published or "").lower().replace("-", "_")
+            if key in aliases:
+                assert aliases[key].card == entry.model, (recipe.name, entry.label)
+                checked += 1
+    assert checked >= 5
+    for alias in aliases.values():  # and the card is one the paper's tables compare with
+        assert get_model_spec(alias.card).compare_with, alias
+
+
+@pytest.mark.parametrize("row, says", [
+    ("findna,findna,x", "already a card"),
+    ("hyena,nope_card,x", "unknown card of alias 'hyena'"),
+    ("hyena,hyenadna_tiny_1k,", "says no why"),
+    ("Hyena DNA,hyenadna_tiny_1k,x", "must be lowercase"),
+])
+def test_a_bad_alias_row_is_refused_naming_the_file(row, says, tmp_path):
+    path = tmp_path / "aliases.csv"
+    path.write_text("alias,card,why\n" + row + "\n")
+    with pytest.raises((CardError, UnknownName), match=says) as info:
+        read_aliases(path, all_models())
+    assert str(path) in str(info.value)
 
 
 def test_registries_are_checked_both_ways():

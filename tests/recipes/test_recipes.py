@@ -62,12 +62,16 @@ def test_t2_paper_grid_and_t4_jobs():
 def test_cli_list_and_dry_run():
     out = suite("reproduce", "--list")
     assert out.returncode == 0, out.stderr
-    for name in ("T1", "T2", "T3", "T4", "T5", "T6", "T7", "T8", "T9"):
-        assert f"│ {name}" in out.stdout
+    assert [line.split("\t")[0] for line in out.stdout.splitlines()] == ["table", *(f"T{i}" for i in range(1, 10))]
     assert "= 200 trials" in suite("reproduce", "--list", "--profile", "paper").stdout
     dry = suite("reproduce", "T2", "--profile", "paper", "--dry-run")
     assert dry.returncode == 0, dry.stderr
-    assert "5 entries x 8 tasks x 5 seeds = 200 trials" in dry.stdout and "200 trials:" in dry.stdout
+    assert "5 entries x 8 tasks x 5 seeds = 200 trials" in dry.stderr and "200 trials:" in dry.stderr  # notes
+    grid = dry.stdout.splitlines()
+    assert len(grid) == 201 and grid[0].split("\t")[:3] == ["entry", "model", "task"]
+    assert all(len(row.split("\t")) == 7 for row in grid)  # piped: one whole row a line, a reason in each status
+    drawn = suite("reproduce", "--list", "--format", "table")
+    assert "│ T1" in drawn.stdout
     bad = suite("reproduce", "T11")
     assert bad.returncode == 2 and bad.stderr.startswith("error: unknown recipe 'T11'")
 

@@ -1,5 +1,6 @@
-"""`suite ui` in the foreground: SIGTERM to the suite process, once the UI answers, stops it with every process it
-started (mlflow, uvicorn and its workers) and frees the port."""
+"""`suite ui` in the foreground: it prints the leaderboard's URL (the experiment's saved view); SIGTERM to the suite
+process, once the UI answers, stops it with every process it started (mlflow, uvicorn and its workers) and frees
+the port."""
 
 import signal
 import subprocess
@@ -16,13 +17,16 @@ def test_sigterm_stops_the_ui_and_every_process_it_started(store, tmp_path):
     port = procs.free_port()
     log = tmp_path / "ui.log"
     with log.open("w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "suite", "ui", "--tracking-uri", store.uri, "--port", str(port)],
+        proc = subprocess.Popen([sys.executable, "-m", "suite", "ui", "--tracking-uri", store.uri, "--port", str(port),
+                                 "--no-browser"],
                                 cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     tree: set[int] = set()
     try:
         url = f"http://127.0.0.1:{port}/health"
         procs.wait_for(lambda: proc.poll() is not None or procs.answers(url), 240, "the UI to answer")
         assert proc.poll() is None, log.read_text()
+        assert (f"leaderboard of 'dna-suite': http://127.0.0.1:{port}/#/experiments/{store.experiment_id}/runs?"
+                "workflowType=machine_learning&viewStateShareKey=suite-leaderboard") in log.read_text()
         tree = procs.descendants(proc.pid)
         listeners = procs.listening(tree)
         assert len(tree) >= 3, [procs.cmdline(p) for p in tree]  # suite, mlflow, uvicorn (and its workers)

@@ -8,7 +8,7 @@ from suite.data.cache import load_split
 from suite.models import build_model, get_model_spec
 from suite.tasks import get_task
 from suite.train.evaluate import SplitData, evaluate
-from suite.train.loop import FitConfig, fit, seed_everything
+from suite.train.loop import FitConfig, fit, planned_epochs, seed_everything
 
 
 @pytest.fixture(scope="module")
@@ -68,3 +68,23 @@ def test_early_stopping_stops_after_patience(mouse2):
                  device=torch.device("cpu"))
     assert len(result.history) < 30
     assert len(result.history) == result.best_epoch + 2  # one epoch without improvement, then stop
+
+
+def test_planned_epochs_are_the_step_budgets():
+    """What progress shows as N in "epoch k/N": the quick profile's 50 epochs within 1,000 steps."""
+    quick = FitConfig(epochs=50, batch_size=64, max_steps=1_000)
+    assert planned_epochs(quick, 30_000) == 3  # 469 steps a epoch: the budget ends in the third
+    assert planned_epochs(quick, 640) == 50  # 10 steps a epoch: the epochs end first
+    assert planned_epochs(FitConfig(epochs=4, batch_size=64), 30_000) == 4  # no budget
+    assert planned_epochs(FitConfig(solver="lbfgs", l2_grid=(0.1, 1.0, 1.0)), 30_000) == 2  # one per distinct C
+
+
+def test_fit_runs_the_planned_epochs(mouse2):
+    task, train, val = mouse2
+    seed_everything(0)
+    model = build_model(get_model_spec("cnn"), task.n_classes, overrides={"max_len": task.max_bp}, weights=False)
+    cfg = FitConfig(epochs=50, batch_size=64, max_steps=25, patience=None)  # 600 rows: 10 steps a epoch
+    seen = []
+    fitted = fit(model, train, val, cfg, task.metric, on_epoch=lambda epoch, row: seen.append(epoch),
+                 device=torch.device("cpu"))
+    assert seen == [0, 1, 2] == list(range(planned_epochs(cfg, len(train)))) and fitted.steps == 25
