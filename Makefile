@@ -26,9 +26,9 @@ $(VENV)/.installed: pyproject.toml
 setup: $(VENV)/.installed
 
 # The main job on the embedded defaults: local Ray, SQLite MLflow store under ./runs/, the demo task shipped in
-# the package (no download): CNN baseline vs FinDNA (quick profile), 3 seeds, leaderboard at the end.
+# the package (no download): CNN baseline vs FinDNA (quick profile), 2 seeds, leaderboard at the end.
 demo: setup
-	$(VENV)/bin/suite run --models cnn,findna --tasks prom_core_tata --profile quick --seeds 3
+	$(VENV)/bin/suite run --models cnn,findna --tasks prom_core_tata --profile quick --seeds 2
 
 # After the demo, from any shell (no venv to activate): the report of the finished runs (reports/out/report.html)
 # and the MLflow UI on the leaderboard (the URL it prints; Ctrl-C stops it).

@@ -53,6 +53,7 @@ class ProgressView:
         self.began: float | None = None  # the first trial's start
         self.done = self.failed = self.retried = 0
         self.running: dict[str, Running] = {}
+        self.durations: list[float] = []  # wall seconds of each finished trial
         self.feed = Feed(console or Console(), self._render, quiet=quiet)
 
     def __enter__(self) -> ProgressView:
@@ -67,10 +68,27 @@ class ProgressView:
         """Trials' worth of work done: ended trials whole, running ones by their fraction of planned epochs."""
         return self.done + self.failed + sum(r.fraction for r in list(self.running.values()))
 
+    def trial_seconds(self) -> float | None:
+        """How long one trial takes: the mean of the finished ones, else projected from the running ones' pace."""
+        if self.durations:
+            return sum(self.durations) / len(self.durations)
+        now = self.clock()
+        paces = [(now - r.started) / r.fraction for r in list(self.running.values()) if r.fraction > 0]
+        return sum(paces) / len(paces) if paces else None
+
     def eta(self) -> float | None:
+        """The pace of the work done so far (all slots busy), but never less than the last trial needs: a trial
+        not started yet takes a whole trial, a running one the rest of it. Without that floor the ETA promised
+        48 s for a last trial that then ran alone for 1.6 minutes."""
         if self.began is None:
             return None
-        return eta_seconds(self.work_done(), self.total, self.clock() - self.began)
+        pace = eta_seconds(self.work_done(), self.total, self.clock() - self.began)
+        per_trial = self.trial_seconds()
+        if pace is None or per_trial is None:
+            return pace
+        waiting = self.total - self.done - self.failed - len(self.running)
+        rest = 1.0 if waiting > 0 else max((1.0 - r.fraction for r in list(self.running.values())), default=0.0)
+        return max(pace, rest * per_trial)
 
     def _metric(self, key: str) -> str:
         spec = self.specs.get(key)
@@ -105,6 +123,8 @@ class ProgressView:
         metric = self._metric(key)
         if ok:
             self.done += 1
+            if state:
+                self.durations.append(self.clock() - state.started)
             score = (result or {}).get("test", {}).get(metric)
             what = f"finished · test {metric} {score:.4f}" if score is not None else "finished"
         else:

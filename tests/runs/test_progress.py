@@ -72,6 +72,22 @@ def test_the_eta_counts_running_trials_by_their_epochs_not_by_finished_trials():
     assert view.work_done() == pytest.approx(2.0)  # a failed trial is work no longer left
 
 
+def test_the_eta_is_never_less_than_what_the_last_trial_needs_alone():
+    """The demo: with both slots busy the pace said 48 s, then the last trial ran alone for 1.6 minutes."""
+    clock = ManualClock()
+    view = ProgressView([spec(k) for k in "abc"], console=log_console(), clock=clock)
+    view.trial_started("a")
+    view.trial_started("b")
+    clock.now = 60.0
+    view.trial_ended("a", ok=True)
+    view.trial_ended("b", ok=True)  # two trials in 60 s: the pace says one more takes 30 s
+    view.trial_started("c")
+    assert view.eta() == pytest.approx(60)  # but c alone takes a whole trial
+    clock.now = 90.0
+    view.trial_epoch("c", 1, 4, {"val/mcc": 0.3})  # c is half done
+    assert view.eta() == pytest.approx(30)  # the rest of c: half of a 60-s trial
+
+
 def test_a_retried_trial_starts_its_epochs_over():
     clock = ManualClock()
     view = ProgressView([spec("a"), spec("b")], console=log_console(), clock=clock)
