@@ -6,8 +6,8 @@ Not a test. Reproduces the *kind* of numbers of paper Table 6 (time, memory, FLO
 then runs `--repeats` full training steps (forward, cross-entropy, backward, AdamW step) after one warm-up step.
 
 - time: median wall time of the timed steps;
-- memory: peak resident set size of the subprocess (getrusage ru_maxrss) minus its RSS just before the warm-up
-  step, i.e. activations + gradients + AdamW state + allocator overhead of a step (not tracemalloc: torch's CPU
+- memory: suite.train.cost.PeakMemory's growth from just before the warm-up step (peak RSS minus RSS before),
+  i.e. activations + gradients + AdamW state + allocator overhead of a step (not tracemalloc: torch's CPU
   allocator bypasses Python's);
 - FLOPs: torch.utils.flop_counter.FlopCounterMode over one step (matmuls and attention, with formulas added for
   the CPU flash-attention kernels; the rotation's gathers and element-wise ops count 0; masked and padded
@@ -25,11 +25,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import statistics
 import subprocess
 import sys
-import time
 
 CONFIGS = {
     "paper": {"chordmixer": {"track_size": 28, "hidden": 512, "layers": 4, "width": 308},
@@ -39,14 +37,6 @@ CONFIGS = {
 }
 
 
-def rss_kib() -> int:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
 def one(config: str, family: str, length: int, batch: int, repeats: int, threads: int) -> dict:
     """Runs inside the subprocess: time, memory and FLOPs of one training step."""
     import torch
@@ -54,7 +44,7 @@ def one(config: str, family: str, length: int, batch: int, repeats: int, threads
     from suite.data.batching import SequenceBatch
     from suite.models import FAMILIES, load_families
     from suite.models.classifier import SequenceClassifier
-    from suite.train.cost import count_flops
+    from suite.train.cost import PeakMemory, count_flops, seconds
 
     torch.set_num_threads(threads)
     torch.manual_seed(0)
@@ -72,20 +62,16 @@ def one(config: str, family: str, length: int, batch: int, repeats: int, threads
         loss.backward()
         optimiser.step()
 
-    before = rss_kib()
+    memory = PeakMemory(torch.device("cpu"))
     step()  # warm-up: allocates gradients and AdamW state
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    times = [seconds(step) for _ in range(repeats)]
+    grown = memory.growth_mb()
     flops = count_flops(step)
     return {
         "config": config, "family": family, "L": length, "batch": batch,
         "params": sum(p.numel() for p in model.parameters()),
         "blocks": getattr(model.backbone.config, "blocks_per_layer", None),
-        "step_s": statistics.median(times), "mem_mib": (peak - before) / 1024,
+        "step_s": statistics.median(times), "mem_mib": grown,
         "gflop": flops / 1e9,
     }
 

@@ -15,14 +15,13 @@ under the table only.
 Input: `--batch` random ACGT sequences of exactly `--length` bp (seed 0). Per row:
 - ms/batch: median wall time of `--repeats` steps after one warm-up step; the rows' timed steps run round robin
   (A, B, C, A, B, C, ...) so that other load on a shared machine hits every row alike (CUDA: synchronised);
-- peak MiB: CUDA: max_memory_allocated minus what was allocated before the row was built; CPU: peak RSS (reset
-  through /proc/self/clear_refs before the row) minus RSS before the row, over build + two steps: weights,
-  gradients, optimiser state, activations and allocator overhead (glibc set to mmap every block >= 128 KiB for
-  this pass, so the figure is live memory and reproducible to a few MiB);
+- peak MiB: the growth of suite.train.cost.PeakMemory (CUDA: max_memory_allocated; CPU: peak RSS) over build +
+  two steps: weights, gradients, optimiser state, activations and allocator overhead;
 - GFLOP/batch: torch's FlopCounterMode over one more full step (forward + backward + optimiser; matmuls,
   convolutions, attention; element-wise ops count 0), whole batch.
-See suite/recipes/cost.py for the details. The paper's own figures are shown beside ours (Table 6: factors;
-Table 8: absolute, on the authors' GPU, measurement method and batch size unspecified).
+What is measured: suite/recipes/cost.py; how: suite/train/cost.py (as for a run's cost columns). The paper's own
+figures are shown beside ours (Table 6: factors; Table 8: absolute, on the authors' GPU, measurement method and
+batch size unspecified).
 
 At the paper size and --length 1024 the two T8 networks differ: the [CLS] tokens make FinDNA's T = 1034, so
 it gets ceil(log2 1034) = 11 blocks per layer and width (11 + 1) * 28 = 336, while CM-MNM (no [CLS]) keeps
@@ -38,10 +37,10 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-import time
 
 from suite.errors import SuiteError
 from suite.recipes.cost import CostEntry, measure, ratios
+from suite.train.cost import clock
 
 TABLES = {
     "t8": [("FinDNA", "findna", "pretrain"), ("CM-MNM", "cm_mnm", "pretrain")],
@@ -74,14 +73,14 @@ def main() -> None:
     args = parser.parse_args()
 
     entries = [CostEntry(label, model, step, args.size) for label, model, step in TABLES[args.table]]
-    start = time.perf_counter()
+    start = clock()
     try:
         results, device = measure(entries, length=args.length, batch=args.batch, repeats=args.repeats,
                                   device=args.device, threads=args.threads)
     except SuiteError as error:
         print(f"error: {error.line()}", file=sys.stderr)
         sys.exit(2)
-    wall = time.perf_counter() - start
+    wall = clock() - start
     factors = ratios(results, "FinDNA")
 
     step = "pretraining" if args.table == "t8" else "fine-tuning"

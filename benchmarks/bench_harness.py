@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
-import time
 from pathlib import Path
 
 
@@ -29,6 +28,7 @@ def main() -> None:
     from suite.runs.request import RunRequest
     from suite.runs.runner import execute
     from suite.runs.trial import run_trial
+    from suite.train.cost import clock
 
     sets = {"epochs": args.epochs, "max_train_rows": 1000}
     quiet = Console(file=open(os.devnull, "w"))
@@ -40,19 +40,19 @@ def main() -> None:
                               storage=f"{tmp}/ray-{name}")
 
         plan = expand(request("bare", 1))
-        start = time.perf_counter()
+        start = clock()
         for spec in plan.trials:
             run_trial(spec, Path(tmp) / "bare" / spec.key, threads=1)
-        rows.append(("bare loop (run_trial, no Ray, no MLflow)", time.perf_counter() - start))
+        rows.append(("bare loop (run_trial, no Ray, no MLflow)", clock() - start))
 
-        start = time.perf_counter()
+        start = clock()
         execute(request("inprocess", 1), use_ray=False, quiet=True, console=quiet)
-        rows.append(("suite run --no-ray (MLflow, no Ray)", time.perf_counter() - start))
+        rows.append(("suite run --no-ray (MLflow, no Ray)", clock() - start))
 
         for concurrent in (1, 2):
-            start = time.perf_counter()
+            start = clock()
             execute(request(f"ray{concurrent}", concurrent), use_ray=True, quiet=True, console=quiet)
-            rows.append((f"suite run on Ray + MLflow, {concurrent} concurrent", time.perf_counter() - start))
+            rows.append((f"suite run on Ray + MLflow, {concurrent} concurrent", clock() - start))
 
     bare = rows[0][1]
     print(f"{args.trials} trials of {args.model} on {args.task} ({args.epochs} epochs, 1,000 training rows each)\n")

@@ -4,9 +4,9 @@ this CPU (not a test; the input of the cost table, paper Table 6 style).
 Each model is built from its card at its published architecture (random weights: no hub is reachable here, and
 the weights do not change the cost), wrapped in the same SequenceClassifier the trainer uses, and timed in a
 fresh subprocess: one warm-up step, then the median of `--repeats` full steps (tokenization inside the wrapper,
-forward, cross-entropy, backward, AdamW). Memory: peak RSS of the subprocess minus its RSS before the warm-up
-step. FLOPs: torch's FLOP counter over one forward + backward (matmuls/convolutions; attention kernels counted
-where torch knows them), per sequence.
+forward, cross-entropy, backward, AdamW). Memory: suite.train.cost.PeakMemory's growth from just before the
+warm-up step (peak RSS minus RSS before). FLOPs: torch's FLOP counter over one forward + backward
+(matmuls/convolutions; attention kernels counted where torch knows them), per sequence.
 
     python benchmarks/bench_wrappers.py [--models findna,dnabert6,dnabert2,nt_v2_50m,hyenadna_tiny_1k] [--length 1024]
 """
@@ -19,7 +19,7 @@ import subprocess
 import sys
 
 CHILD = r"""
-import json, resource, statistics, sys, time
+import json, statistics, sys
 import numpy as np, torch
 from suite.data.batching import collate
 from suite.data.encode import encode
@@ -39,15 +39,13 @@ opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1
 def step():
     loss = F.cross_entropy(model(data), data.labels)
     opt.zero_grad(); loss.backward(); opt.step()
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+memory = cost.PeakMemory(torch.device("cpu"))
 step()
-times = []
-for _ in range(repeats):
-    t = time.perf_counter(); step(); times.append(time.perf_counter() - t)
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+times = [cost.seconds(step) for _ in range(repeats)]
+grown = memory.growth_mb()
 flops = cost.train_flops_per_sample(model, data)
 print(json.dumps({"model": name, "params": cost.n_parameters(model), "seconds": statistics.median(times),
-                  "memory_mb": (peak - before) / 1024, "gflops_per_seq": flops / 1e9}))
+                  "memory_mb": grown, "gflops_per_seq": flops / 1e9}))
 """
 
 

@@ -27,20 +27,15 @@ def published(path: Path) -> dict[tuple[str, str], float]:
         return {(r["model"], r["task"]): float(r["mean"]) for r in csv.DictReader(handle)}
 
 
-def latest_trials(request, model: str, where: str = "") -> dict[tuple[str, str], object]:
-    """(task, seed) → the newest finished quick-profile trial of `model` in the experiment (and matching the extra
-    MLflow filter `where`), read back by tags (a piece run earlier, perhaps by an older commit, still counts)."""
-    from suite.runs.tracking import RunTracker
-    from suite.tracking import search_all
+def latest_trials(request, model: str, params: dict | None = None) -> dict[tuple[str, str], object]:
+    """(task, seed) → the newest finished quick-profile trial of `model` in the experiment (and with these `params`
+    values), read back by tags (a piece run earlier, perhaps by an older commit, still counts)."""
+    from suite.tracking import Experiment, Tag
 
-    tracker = RunTracker(request.tracking_uri, request.experiment)
-    runs = search_all(tracker.client, tracker.experiment_id,
-                      f"tags.`suite.kind` = 'trial' AND tags.`suite.model` = '{model}' AND "
-                      "tags.`suite.profile` = 'quick' AND attributes.status = 'FINISHED'" + (f" AND {where}" if where else ""))
-    latest: dict[tuple[str, str], object] = {}
-    for run in sorted(runs, key=lambda r: r.info.start_time):
-        latest[(run.data.tags["suite.task"], run.data.tags["suite.seed"])] = run
-    return latest
+    runs = Experiment(request.tracking_uri, request.experiment).finished_trials(
+        {Tag.MODEL: model, Tag.PROFILE: "quick"}, params)
+    return {(run.data.tags[Tag.TASK], run.data.tags[Tag.SEED]): run
+            for run in sorted(runs, key=lambda r: r.info.start_time)}
 
 
 def finished_rows(request, model: str) -> list[dict]:
@@ -64,9 +59,8 @@ def finished_rows(request, model: str) -> list[dict]:
 def learning_curves(request, model: str, seed: str = "0") -> list[str]:
     """A markdown table: per task, the validation MCC after every epoch of the model's seed-`seed` trial, the best
     epoch, and what ended training (the step budget, or early stopping), so a budget-bound score shows as such."""
-    from suite.runs.tracking import RunTracker
+    from suite.tracking import metric_history
 
-    client = RunTracker(request.tracking_uri, request.experiment).client
     latest = latest_trials(request, model)
     lines = [f"| task | train rows | steps / epoch | validation MCC (x100) after each epoch, seed {seed} | best epoch | "
              "ended by | test MCC (x100) |", "|---|---|---|---|---|---|---|"]
@@ -74,12 +68,12 @@ def learning_curves(request, model: str, seed: str = "0") -> list[str]:
         run = latest.get((task, seed))
         if run is None:
             continue
-        history = sorted(client.get_metric_history(run.info.run_id, "val/mcc"), key=lambda m: m.step)
+        history = metric_history(request.tracking_uri, run.info.run_id, "val/mcc")
         rows = int(run.data.metrics.get("cost/train_rows", 0))
         per_epoch = math.ceil(rows / int(run.data.params["batch_size"]))
         budget = run.data.params.get("max_steps")
         by_budget = budget not in (None, "None") and len(history) * per_epoch >= int(budget)
-        lines.append(f"| {task} | {rows:,} | {per_epoch} | {', '.join(f'{100 * m.value:.1f}' for m in history)} | "
+        lines.append(f"| {task} | {rows:,} | {per_epoch} | {', '.join(f'{100 * value:.1f}' for _, value in history)} | "
                      f"{int(run.data.metrics.get('best_epoch', -1)) + 1} | "
                      f"{f'the budget ({int(budget):,} steps)' if by_budget else 'early stopping'} | "
                      f"{100 * run.data.metrics['test/mcc']:.1f} |")

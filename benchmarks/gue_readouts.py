@@ -24,7 +24,7 @@ READOUTS = ("cls_mean", "mean", "max", "cls_and_max")
 def finished(request, readout: str, steps: int) -> list[dict]:
     """Leaderboard-like rows (task, test/mcc_mean, cost) from the newest finished trial of each task with this
     readout and step budget (params `pooling`, `max_steps`) and the request's seed, read back from MLflow."""
-    latest = latest_trials(request, request.models[0], f"params.pooling = '{readout}' AND params.max_steps = '{steps}'")
+    latest = latest_trials(request, request.models[0], {"pooling": readout, "max_steps": steps})
     return [{"task": task, "test/mcc_mean": run.data.metrics["test/mcc"], "n_runs": 1,
              "cost/wall_seconds_mean": run.data.metrics.get("cost/wall_seconds", 0.0)}
             for (task, seed), run in latest.items() if seed == str(request.seeds[0])]

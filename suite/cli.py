@@ -194,7 +194,8 @@ def data_fetch_command(
         raise typer.Exit(1)
 
 
-models_app = typer.Typer(help="List model cards, or fetch a published model's weights (`suite models fetch NAME`).",
+models_app = typer.Typer(help="List model cards, show one's settings (`suite models show NAME`), or fetch a published "
+                              "model's weights (`suite models fetch NAME`).",
                          invoke_without_command=True, cls=ReadableHelp)
 app.add_typer(models_app, name="models")
 
@@ -254,6 +255,29 @@ def models_command(
         notes.print("families: " + ", ".join(FAMILIES.names()), highlight=False)
 
 
+@models_app.command("show")
+def models_show_command(
+    name: Annotated[str, typer.Argument(help="A model card or alias.")],
+    task: Annotated[Optional[str], typer.Option("--task", help="Also the layers of this task (its paper recipe, the card's training.tasks and recipes: entries).")] = None,
+    format_: TableFormat = "auto",
+) -> None:
+    """The card's settings in each profile and mode, each with the layer it came from (`suite run --explain` gives
+    a plan's); without --task, the per-task layers are left out."""
+    from suite.models import get_model_spec
+    from suite.runs.plan import MODES
+    from suite.runs.profiles import PROFILES
+    from suite.runs.request import RunRequest
+    from suite.runs.settings import resolve_settings, settings_table
+    from suite.tasks import get_task
+
+    spec, task_spec = get_model_spec(_model_name(name, prose(console, format_))), get_task(task) if task else None
+    seeds = ",".join(map(str, RunRequest.seeds))  # suite run's default
+    groups = [((profile, mode), resolve_settings(spec, task_spec, profile, {}, mode).rows(seeds))
+              for profile in PROFILES for mode in MODES]
+    show(settings_table(f"{spec.name}{f' on {task}' if task else ''}", ("profile", "mode"), groups), console,
+         format_, whole=("profile", "mode", "setting"), repeat=("profile", "mode"))
+
+
 @models_app.command("fetch")
 def models_fetch_command(
     names: Annotated[str, typer.Argument(help="Model cards with a hub id (see `suite models`), comma-separated, e.g. dnabert6.")],
@@ -311,6 +335,7 @@ def run_command(
     no_ray: Annotated[bool, typer.Option("--no-ray", help="Run trials one by one in this process (debugging).")] = False,
     allow_unverified: Annotated[bool, typer.Option("--allow-unverified", help="Train on data whose sha256 differs from MANIFEST.tsv (data you changed on purpose); recorded on every trial as suite.unverified.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan as a table and exit.")] = False,
+    explain: Annotated[bool, typer.Option("--explain", help="Print every setting of each model x task with the layer it came from (FitConfig default, task card, model card, profile, sweep, --set) and exit.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="No live view or tables (for scripts).")] = False,
     format_: TableFormat = "auto",
 ) -> None:
@@ -320,7 +345,7 @@ def run_command(
     from suite.runs.plan import expand
     from suite.runs.request import RunRequest, parse_seeds, parse_sets
 
-    say = prose(console, format_) if dry_run else console  # a run's log keeps its notes; a plan's table is data
+    say = prose(console, format_) if dry_run or explain else console  # a run's log keeps its notes; a table is data
     request = RunRequest(
         models=_model_names(models, say), tasks=tasks,
         seeds=parse_seeds(seeds), folds=folds, fold=fold, mode=mode, profile=profile,
@@ -332,12 +357,17 @@ def run_command(
     _no_ray_gpus(no_ray, gpus_per_trial)
     request.check()
     request.check_weights_apply()
-    if not dry_run:
+    if not (dry_run or explain):
         _check_writes(tracking_uri, _cache_folder(),
                       (Path(request.storage).absolute(), "run storage", "run from a folder you can write"))
     plan = expand(request)
     refused = _refusals(plan, request)
-    if dry_run:
+    if explain:
+        from suite.runs.settings import explain_table
+
+        show(explain_table(plan.trials), console, format_, whole=("model", "task", "setting"),
+             repeat=("model", "task"))
+    elif dry_run:
         table = Table(title=f"plan: {len(plan.trials)} trials")
         for column in ("run key", "model", "size", "task", "seed", "fold", "mode", "epochs", "batch", "lr", "train data"):
             table.add_column(column)
@@ -346,11 +376,10 @@ def run_command(
                           t.mode, str(t.hparams["epochs"]), str(t.hparams["batch_size"]), f"{t.hparams['lr']:g}",
                           t.data["train"]["sha256"][:12])
         show(table, console, format_, whole=("run key", "model", "task"))
-        for line in refused:
-            say.print(line, highlight=False, soft_wrap=True)
-        return
     for line in refused:
         say.print(line, highlight=False, soft_wrap=True)
+    if dry_run or explain:
+        return
     if not plan.trials:
         raise typer.Exit(1)
     from suite.runs.runner import execute

@@ -97,6 +97,33 @@ def test_listing_tasks_imports_no_heavy_library():
     assert out.stdout.strip() == "[]"
 
 
+def test_explain_names_the_source_of_every_setting_and_trains_nothing(data_env, tmp_path):
+    out = suite("run", "--models", "findna", "--tasks", "tf_mouse_2", "--explain", "--set", "lr=1e-4", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    lines = [line.split("\t") for line in out.stdout.splitlines()]
+    assert lines[0] == ["model", "task", "setting", "value", "source"]
+    got = {setting: (value, source) for model, task, setting, value, source in lines[1:]
+           if (model, task) == ("findna", "tf_mouse_2")}
+    assert len(got) == len(lines) - 1 and all(source for _, source in got.values())
+    assert {"epochs", "lr", "patience", "max_train_rows", "seed", "size", "weights", "pooling", "model.layers"} <= set(got)
+    assert got["lr"] == ("0.0001", "--set") and got["batch_size"] == ("64", "model card findna: training.quick")
+    assert got["model.max_len"] == ("101", "task card tf_mouse_2: max_bp")
+    assert not (tmp_path / "runs").exists()  # no store, no trial folder: nothing ran
+
+
+def test_models_show_gives_every_setting_of_each_profile_and_mode_with_its_source():
+    out = suite("models", "show", "findna", "--task", "gue_h3")
+    assert out.returncode == 0, out.stderr
+    rows = [line.split("\t") for line in out.stdout.splitlines()[1:]]
+    got = {(profile, mode, setting): (value, source) for profile, mode, setting, value, source in rows}
+    assert {key[:2] for key in got} == {(p, m) for p in ("quick", "paper") for m in ("finetune", "probe")}
+    assert all(source for _, source in got.values())
+    assert got["quick", "finetune", "lr"] == ("0.002", "model card findna: training.quick")
+    assert got["paper", "finetune", "lr"] == ("0.0005", "task card gue_h3 (paper recipe)")
+    assert got["paper", "probe", "grad_clip"] == ("0.5", "model card findna: training.probe")
+    assert got["paper", "finetune", "weights"] == ("card", "profile paper")
+
+
 # ---- refusals: bad input is one line naming the problem and the fix, a non-zero exit, no traceback ----------------
 
 def refused(out, *phrases, code=2):

@@ -227,11 +227,11 @@ def pretrain(config: PretrainConfig, fasta: str | Path, out: str | Path = "runs/
     # ============ tracking (MLflow) ... ============
     writer = None
     if track:
-        from suite.tracking import RunWriter
+        from suite.tracking import Kind, RunWriter, Tag
 
         writer = RunWriter(tracking_uri, EXPERIMENT, run_dir.name, run_id=run_id)
-        run_id = writer.start(params=config.to_dict(), tags={"suite.kind": "pretrain", "suite.model": config.model,
-                                                             "suite.profile": config.profile})
+        run_id = writer.start(params=config.to_dict(), tags={Tag.KIND: Kind.PRETRAIN, Tag.MODEL: config.model,
+                                                             Tag.PROFILE: config.profile})
 
     if writer is not None and step == 0:
         # Eq. 10's view dissimilarity (and the released code's variant) on a fixed seeded sample of the corpus

@@ -17,16 +17,14 @@ between entries are fair (same machine state, same allocator, same inputs). For 
   then one step under the FLOP counter, free), then time: every entry built again (same seed) and warmed up by
   one step, then `repeats` rounds of one timed step per entry in turn (round robin: a burst of other load on a
   shared machine hits every entry alike; this pass holds all entries' weights and optimiser states at once);
-- memory: peak over build + the two steps. CUDA: max_memory_allocated minus memory_allocated before building
-  the entry. CPU (Linux): the process's peak RSS is reset (write "5" to /proc/self/clear_refs) just before
-  building, peak = VmHWM minus VmRSS before building, i.e. weights, gradients, optimiser state, activations and
-  allocator overhead. The previous entry is deleted, garbage-collected and glibc's free memory returned to the
-  system (malloc_trim) first. With glibc, the memory pass runs with every block of 128 KiB or more mmap'd and
-  unmapped on free (mallopt), so the peak is that of live memory and does not depend on what ran before
-  (under glibc's default tuning the same step's peak RSS varies by ±10 % with the heap's history);
-- time: median wall time of an entry's `repeats` timed steps (CUDA: synchronised), with malloc set to glibc's usual
-  steady state (32 MiB mmap / 64 MiB trim thresholds; the memory setting makes every large tensor fault fresh
-  pages, +25-35 % per step here). `measure` leaves these malloc settings in place for the rest of the process;
+- how each figure is measured is suite/train/cost.py's, as for a run's cost columns and the benchmarks;
+- memory: PeakMemory's growth over build + the two steps (CUDA: max_memory_allocated; CPU: peak RSS), i.e.
+  weights, gradients, optimiser state, activations and allocator overhead; the previous entry is freed first.
+  With glibc, this pass runs under malloc_regime("memory"), so the peak is that of live memory and does not
+  depend on what ran before;
+- time: median of an entry's `repeats` timed steps on the cost clock (CUDA: synchronised), under
+  malloc_regime("speed") (the memory setting makes every large tensor fault fresh pages, +25-35 % per step
+  here). `measure` leaves these malloc settings in place for the rest of the process;
 - FLOPs: torch.utils.flop_counter.FlopCounterMode over one further full step, whole batch (forward, backward and
   the optimiser step: matmuls, convolutions and attention count, element-wise ops count 0; the CPU
   flash-attention kernels get torch's SDPA formulas). For pretraining this includes the teacher's forward.
@@ -34,13 +32,9 @@ between entries are fair (same machine state, same allocator, same inputs). For 
 
 from __future__ import annotations
 
-import ctypes
-import gc
 import math
 import platform
 import statistics
-import threading
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,7 +43,7 @@ import torch.nn.functional as F
 
 from suite.errors import SuiteError, UnknownName
 from suite.pretrain.loop import COMMANDS
-from suite.train.cost import count_flops
+from suite.train.cost import PeakMemory, available_mb, count_flops, malloc_regime, release_memory, seconds
 
 STEPS = ("finetune", "pretrain")
 
@@ -140,127 +134,8 @@ def _pretrain(spec, size: str | None, length: int, data, device: torch.device, s
     return step, params
 
 
-# ---------------------------------------------------------------- memory probes
-def _proc_status(key: str) -> int | None:
-    """A field of /proc/self/status in KiB (VmRSS, VmHWM), or None where there is none."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith(key + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
-def _reset_peak_rss() -> bool:
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
-
-
-def _libc():
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
-    except OSError:
-        return None
-
-
-M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc mallopt parameters
-
-
-def _malloc_regime(regime: str) -> bool:
-    """glibc only. "memory": every block of 128 KiB or more is mmap'd and handed back on free, so peak RSS is
-    the peak of live memory, without heap fragmentation (reproducible to a few MiB; without this, peak RSS of
-    the same step varies by ±10 % with the heap's history). "speed": the thresholds glibc's own dynamic tuning
-    settles at (32 MiB mmap, 64 MiB trim), so timed steps reuse heap pages instead of faulting fresh ones."""
-    libc = _libc()
-    if libc is None:
-        return False
-    mmap, trim = (128 * 1024, 128 * 1024) if regime == "memory" else (32 * 2**20, 64 * 2**20)
-    return bool(libc.mallopt(M_MMAP_THRESHOLD, mmap)) and bool(libc.mallopt(M_TRIM_THRESHOLD, trim))
-
-
-def _release_memory() -> None:
-    gc.collect()
-    libc = _libc()
-    if libc is not None:
-        libc.malloc_trim(0)  # hand glibc's free pages back, so the next baseline is honest
-
-
-class _Memory:
-    """Peak memory of one entry: CUDA allocator stats, or CPU peak RSS (clear_refs + VmHWM, else sampling)."""
-
-    def __init__(self, device: torch.device) -> None:
-        self.device = device
-        self.cuda = device.type == "cuda"
-        self.method = "cuda max_memory_allocated"
-        self.glibc = False
-        if not self.cuda:
-            self.glibc = _malloc_regime("memory")
-            if _reset_peak_rss() and _proc_status("VmHWM") is not None:
-                self.method = "peak RSS (clear_refs + VmHWM)"
-            elif _proc_status("VmRSS") is not None:
-                self.method = "peak RSS sampled every 2 ms (clear_refs not writable: best effort, short peaks missed)"
-            else:
-                self.method = "ru_maxrss growth (no /proc: best effort, later entries under-reported)"
-        self._baseline = 0.0
-        self._sampled = 0
-        self._stop: threading.Event | None = None
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        _release_memory()
-        if self.cuda:
-            torch.cuda.synchronize(self.device)
-            torch.cuda.empty_cache()
-            torch.cuda.reset_peak_memory_stats(self.device)
-            self._baseline = torch.cuda.memory_allocated(self.device)
-        elif self.method.startswith("peak RSS (clear"):
-            self._baseline = _proc_status("VmRSS") * 1024
-            _reset_peak_rss()
-        elif self.method.startswith("peak RSS sampled"):
-            self._baseline = self._sampled = _proc_status("VmRSS") * 1024
-            self._stop = threading.Event()
-            self._thread = threading.Thread(target=self._sample, daemon=True)
-            self._thread.start()
-        else:
-            import resource
-
-            self._baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if platform.system() == "Darwin"
-                                                                                   else 1024)
-
-    def _sample(self) -> None:
-        while not self._stop.wait(0.002):
-            self._sampled = max(self._sampled, (_proc_status("VmRSS") or 0) * 1024)
-
-    def stop(self) -> float:
-        """Peak minus baseline, MiB."""
-        if self.cuda:
-            torch.cuda.synchronize(self.device)
-            peak = torch.cuda.max_memory_allocated(self.device)
-        elif self.method.startswith("peak RSS (clear"):
-            peak = _proc_status("VmHWM") * 1024
-        elif self.method.startswith("peak RSS sampled"):
-            self._stop.set()
-            self._thread.join()
-            peak = max(self._sampled, (_proc_status("VmRSS") or 0) * 1024)
-        else:
-            import resource
-
-            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if platform.system() == "Darwin" else 1024)
-        return max(peak - self._baseline, 0.0) / 2**20
-
-
-# ---------------------------------------------------------------- FLOPs
-
-
 # ---------------------------------------------------------------- measuring
-def _device_line(device: torch.device, memory: _Memory) -> str:
+def _device_line(device: torch.device, memory: PeakMemory, glibc: bool) -> str:
     memory_method = memory.method
     if device.type == "cuda":
         line = f"cuda: {torch.cuda.get_device_name(device)}"
@@ -274,7 +149,7 @@ def _device_line(device: torch.device, memory: _Memory) -> str:
         line = f"cpu: {name}, {torch.get_num_threads()} torch threads"
     if "best effort" in memory_method:
         line += f"; memory: {memory_method}"
-    elif device.type == "cpu" and not memory.glibc:
+    elif device.type == "cpu" and not glibc:
         line += "; memory: peak RSS under the default allocator (no glibc mallopt: ±10 % between runs)"
     return line
 
@@ -296,11 +171,6 @@ def _warm_up(entries: list[CostEntry], specs: list, data, length: int, device: t
             step()
 
 
-def _synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
 def _build(entry: CostEntry, spec, data, length: int, device: torch.device, seed: int):
     torch.manual_seed(seed)
     if entry.step == "pretrain":
@@ -309,14 +179,13 @@ def _build(entry: CostEntry, spec, data, length: int, device: torch.device, seed
 
 
 def _memory_pass(entry: CostEntry, spec, data, length: int, device: torch.device, seed: int,
-                 memory: _Memory) -> tuple[int, float, float]:
+                 memory: PeakMemory) -> tuple[int, float, float]:
     """(trainable parameters, peak memory MiB, FLOPs per batch)."""
-    memory.start()
+    memory.reset()
     step, params = _build(entry, spec, data, length, device, seed)
     step()  # warm-up: gradients and optimiser state are allocated here
     step()  # the first step that holds gradients and optimiser state through forward and backward: the peak
-    _synchronize(device)
-    peak = memory.stop()
+    peak = memory.growth_mb()
     return sum(p.numel() for p in params), peak, count_flops(step)
 
 
@@ -326,7 +195,7 @@ def _time_pass(entries: list[CostEntry], specs: list, data, length: int, repeats
     `repeats` rounds of one timed step per entry in turn, so a burst of other load on the machine hits every
     entry alike instead of whichever happened to run then. Otherwise (when all entries at once would not fit in
     memory) each entry is built, warmed up, timed and freed in turn."""
-    _release_memory()
+    release_memory()
     if not together:
         return [_time_pass([entry], [spec], data, length, repeats, device, seed)[0]
                 for entry, spec in zip(entries, specs, strict=True)]
@@ -335,27 +204,12 @@ def _time_pass(entries: list[CostEntry], specs: list, data, length: int, repeats
         step, _ = _build(entry, spec, data, length, device, seed)
         step()  # warm-up
         steps.append(step)
-    _synchronize(device)
     times: list[list[float]] = [[] for _ in steps]
     for _ in range(repeats):
         for step, own in zip(steps, times, strict=True):
-            start = time.perf_counter()
-            step()
-            _synchronize(device)
-            own.append(time.perf_counter() - start)
+            own.append(seconds(step, device))
     del steps
     return [statistics.median(own) for own in times]
-
-
-def _available_mb(device: torch.device) -> float:
-    """Memory this process could still take: free GPU memory, or MemAvailable of /proc/meminfo (inf if unknown)."""
-    if device.type == "cuda":
-        return torch.cuda.mem_get_info(device)[0] / 2**20
-    try:
-        with open("/proc/meminfo") as f:
-            return next(int(ln.split()[1]) / 1024 for ln in f if ln.startswith("MemAvailable:"))
-    except (OSError, StopIteration, ValueError):
-        return math.inf
 
 
 def measure(entries: list[CostEntry], length: int = 1024, batch: int = 16, repeats: int = 3,
@@ -383,19 +237,20 @@ def measure(entries: list[CostEntry], length: int = 1024, batch: int = 16, repea
 
     load_families()
     data = _inputs(length, batch, seed)
-    memory = _Memory(dev)  # on CPU with glibc: the "memory" malloc regime from here on
+    glibc = dev.type == "cpu" and malloc_regime("memory")  # on CPU with glibc: the "memory" regime from here on
+    memory = PeakMemory(dev)
     _warm_up(entries, specs, data, length, dev, seed)
     sized = [_memory_pass(entry, spec, data, length, dev, seed, memory) for entry, spec in zip(entries, specs,
                                                                                               strict=True)]
-    if memory.glibc:
-        _release_memory()
-        _malloc_regime("speed")
-    together = sum(peak for _, peak, _ in sized) < 0.8 * _available_mb(dev)  # else one at a time (no OOM)
-    seconds = _time_pass(entries, specs, data, length, repeats, dev, seed, together)
-    _release_memory()
+    if glibc:
+        release_memory()
+        malloc_regime("speed")
+    together = sum(peak for _, peak, _ in sized) < 0.8 * available_mb(dev)  # else one at a time (no OOM)
+    times = _time_pass(entries, specs, data, length, repeats, dev, seed, together)
+    release_memory()
     results = [CostResult(entry, n, secs, peak, flops)
-               for entry, (n, peak, flops), secs in zip(entries, sized, seconds, strict=True)]
-    line = _device_line(dev, memory)
+               for entry, (n, peak, flops), secs in zip(entries, sized, times, strict=True)]
+    line = _device_line(dev, memory, glibc)
     return results, line + ("" if together or len(entries) < 2 else
                             "; timed one entry after another (all at once would not fit in memory)")
 

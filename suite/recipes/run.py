@@ -54,20 +54,12 @@ def run_pretraining(plan: RecipePlan, console: Console, quiet: bool = False) -> 
 
 
 def pretrain_metrics(plan: RecipePlan) -> dict[str, dict[str, float]]:
-    """Pretraining folder → the metrics its MLflow run logged (the view dissimilarity among them)."""
-    from mlflow.exceptions import MlflowException
+    """Pretraining folder → the metrics its MLflow run logged (the view dissimilarity among them); none for a run
+    logged to another store (the cell says "not logged")."""
+    from suite.tracking import run_metrics
 
-    from suite import tracking
-
-    client, out = tracking.client(plan.request.tracking_uri), {}
-    for job in plan.jobs:
-        run_id = job.mlflow_run_id
-        if run_id:
-            try:
-                out[str(job.folder)] = dict(client.get_run(run_id).data.metrics)
-            except MlflowException:  # a run logged to another store: the cell says "not logged"
-                out[str(job.folder)] = {}
-    return out
+    return {str(job.folder): run_metrics(plan.request.tracking_uri, job.mlflow_run_id)
+            for job in plan.jobs if job.mlflow_run_id}
 
 
 def reproduce(request: ReproduceRequest, console: Console | None = None, quiet: bool = False) -> ReproduceResult:

@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from suite.errors import SuiteError
+from suite import tracking
 from suite.reports import collect, page, plots, render, stats
 from suite.reports.runs_view import DEFAULT_UI, LEADERBOARD, LEADERBOARD_KEY, SAVED_VIEW_TAG, run_url, runs_url
 from suite.reports.tables import (
@@ -111,7 +112,7 @@ def _learning_curves(collected: collect.Collected, runs: pd.DataFrame, request: 
     curves, metrics = {}, set(chosen["metric"])
     for record in chosen.head(8).to_dict("records"):
         name = f"{record['entry']} · {label(record['task'])} · seed {record['seed']}"
-        curves[name] = collect.metric_history(collected.uri, record["run_id"], f"val/{record['metric']}")
+        curves[name] = tracking.metric_history(collected.uri, record["run_id"], f"val/{record['metric']}")
     return plots.learning_curves(curves, "/".join(sorted(metrics)), path,
                                  f"validation {'/'.join(sorted(metrics))} per epoch")
 

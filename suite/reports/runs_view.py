@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote, urlencode, urlsplit
 
 from suite.errors import SuiteError
+from suite.tracking import Kind, Tag, search_filter
 
 SAVED_VIEW_TAG = "mlflow.sharedViewState."  # + key: the experiment tag a saved view lives in
 LEADERBOARD_KEY = "suite-leaderboard"
@@ -77,13 +78,13 @@ class RunsView:
 
 
 LEADERBOARD = RunsView(
-    search_filter="tags.`suite.kind` = 'parent'",  # suite/runs/tracking.py: one parent run per (model, task, mode, …)
+    search_filter=search_filter(Kind.PARENT),  # suite/tracking.py RunTracker: a parent run per (model, task, mode, …)
     order_by=column("metrics", "test/primary_mean"),
     ascending=False,
     columns=(column("metrics", "test/primary_mean"), column("metrics", "test/primary_std"),
-             column("metrics", "n_runs"), column("tags", "suite.metric")),
+             column("metrics", "n_runs"), column("tags", Tag.METRIC)),
     widths={RUN_NAME: 270, column("metrics", "test/primary_mean"): 160, column("metrics", "test/primary_std"): 170,
-            column("metrics", "n_runs"): 80, column("tags", "suite.metric"): 100},
+            column("metrics", "n_runs"): 80, column("tags", Tag.METRIC): 100},
 )
 
 

@@ -47,15 +47,9 @@ def ui_command(tracking_uri: str | None = None, port: int = 5000) -> list[str]:
 def leaderboard_view(tracking_uri: str | None, experiment: str, ui_url: str) -> str:
     """Save the leaderboard view on `experiment` and return its URL. The experiment must exist: an unknown name
     is refused with the known ones (nothing is created)."""
-    client = tracking.client(tracking_uri)
-    found = client.get_experiment_by_name(experiment)
-    if found is None:
-        names = [e.name for e in client.search_experiments()]
-        raise SuiteError(f"no MLflow experiment '{experiment}' in {client.tracking_uri}",
-                         f"pass --experiment (known: {', '.join(names) or 'none'})")
-    key, value = saved_view_tag(LEADERBOARD, VIEW_NAME, int(time.time() * 1000))
-    client.set_experiment_tag(found.experiment_id, key, value)
-    return runs_url(ui_url, found.experiment_id, share_key=LEADERBOARD_KEY)
+    store = tracking.Experiment(tracking_uri, experiment, create=False)
+    store.tag_experiment(*saved_view_tag(LEADERBOARD, VIEW_NAME, int(time.time() * 1000)))
+    return runs_url(ui_url, store.id, share_key=LEADERBOARD_KEY)
 
 
 def has_screen() -> bool:

@@ -27,7 +27,7 @@ from suite.errors import InvalidResult, SuiteError
 from suite.runs import reaper
 from suite.runs.plan import TrialSpec
 from suite.runs.progress import ProgressView
-from suite.runs.tracking import RunTracker
+from suite.tracking import RunTracker, Tag
 
 
 @contextmanager
@@ -146,7 +146,7 @@ class TuneWriter(Callback):
         return trial.config["trial"]["key"]
 
     def on_trial_start(self, iteration, trials, trial, **info):
-        self.tracker.start(TrialSpec.from_dict(trial.config["trial"]))
+        self.tracker.start(TrialSpec.from_dict(trial.config["trial"]).tracked())
         self.progress.trial_started(self._key(trial))
 
     def on_trial_recover(self, iteration, trials, trial, **info):
@@ -155,12 +155,7 @@ class TuneWriter(Callback):
     def on_trial_result(self, iteration, trials, trial, result, **info):
         key = self._key(trial)
         if result.get("kind") == "worker":
-            run_id = self.tracker.active.get(key)
-            if run_id is not None:
-                from mlflow.entities import RunTag
-
-                self.tracker.client.log_batch(run_id, tags=[RunTag("suite.worker_host", str(result["host"])),
-                                                            RunTag("suite.worker_pid", str(result["pid"]))])
+            self.tracker.tag(key, {Tag.WORKER_HOST: result["host"], Tag.WORKER_PID: result["pid"]})
         elif result.get("kind") == "epoch":
             row = json.loads(result["row_json"])
             self.tracker.epoch(key, row)
@@ -219,7 +214,7 @@ def run_in_process(trials: list[TrialSpec], tracker: RunTracker, progress: Progr
 
     outcomes: dict[str, dict | None] = {}
     for spec in trials:
-        tracker.start(spec)
+        tracker.start(spec.tracked())
         progress.trial_started(spec.key)
 
         def report(epoch: int, row: dict, epochs: int, key: str = spec.key) -> None:

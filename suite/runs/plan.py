@@ -1,8 +1,8 @@
 """expand(request) → Plan: one TrialSpec per (model, task, seed, fold), each with a stable run key.
 
-Hyperparameters merge here, once (`merge_hparams` gives the order): FitConfig defaults ▸ the model card's
-`training:` blocks (its mode, the paper's or authors' per-task recipe, its profile block) ▸ the profile ▸ `--set`.
-Backbone settings: the model card's size ▸ its per-task `recipes:` (paper profile only) ▸ `--set model.<key>=…`.
+Settings resolve here, once per model x task (suite/runs/settings.py `resolve_settings` gives the layers and
+records where each value came from; every trial carries that table). Weights are then found, which for a
+checkpoint or hub snapshot fixes the size.
 The run key hashes everything that can move a score: the model card, the merged hyperparameters and backbone
 overrides, the task name and version, the sha256 of every data split used, seed, fold, mode and code version.
 Nothing after planning reads cards, files or environment variables: a TrialSpec carries all of it.
@@ -17,18 +17,16 @@ from pathlib import Path
 from suite.data.cache import cache_dir, digest
 from suite.data.sources import locate
 from suite.errors import CorruptData, DataNotFound, MissingWeights, SuiteError
-from suite.models import HEAD_NAMES, POOLING_NAMES, get_model_spec
+from suite.models import get_model_spec
 from suite.provenance import code_version, key_of
 from suite.runs.profiles import get_profile
 from suite.runs.request import RunRequest
+from suite.runs.settings import resolve_settings, weights_choice
 from suite.tasks import select_tasks
 from suite.tasks.spec import TaskSpec
-from suite.train.config import RUN_SETTINGS, FitConfig, check_settings
+from suite.tracking import Tag, TrialRun
 
 
-RECIPE_SOURCES = ("authors", "paper")  # paper profile, fine-tuning: the authors' per-task configs, or the paper's
-CARD_SETTINGS = ("head", "pooling", "head_hidden", "head_dropout")  # model card fields a run may override
-PAPER_KEYS = ("batch_size", "lr", "weight_decay", "epochs", "warmup_frac")
 MODES = ("finetune", "probe")
 
 
@@ -56,6 +54,7 @@ class TrialSpec:
     cache_dir: str
     code_version: str
     tags: dict = field(default_factory=dict)
+    settings: list = field(default_factory=list)  # (setting, value, source) rows: suite/runs/settings.py
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -63,6 +62,21 @@ class TrialSpec:
     @classmethod
     def from_dict(cls, data: dict) -> TrialSpec:
         return cls(**data)
+
+    def tracked(self) -> TrialRun:
+        """The trial's MLflow run: its name, tags and params (suite/tracking.py RunTracker writes them)."""
+        tags = {Tag.RUN_KEY: self.key, Tag.PARENT_KEY: self.parent_key, Tag.MODEL: self.model_name,
+                Tag.TASK: self.task_name, Tag.BENCHMARK: self.tags.get("benchmark", ""),
+                Tag.METRIC: self.tags.get("metric", ""), Tag.SEED: str(self.seed),
+                Tag.FOLD: "" if self.fold is None else str(self.fold), Tag.MODE: self.mode, Tag.PROFILE: self.profile,
+                Tag.SIZE: self.size, Tag.WEIGHTS: self.weights, Tag.GIT: self.code_version,
+                Tag.DATA_SHA256: ",".join(f"{s}:{d['sha256'][:16]}" for s, d in self.data.items()),
+                **{Tag.named(k): str(v) for k, v in self.tags.items() if k not in ("benchmark", "metric")}}
+        name = f"{self.model_name} · {self.task_name} · seed {self.seed}" + (
+            f" · fold {self.fold}" if self.fold is not None else "")
+        return TrialRun(name, tags, {**self.hparams, "model": self.model_name, "size": self.size,
+                                     "pooling": self.model.get("pooling"), "head": self.model.get("head"),
+                                     "backbone": self.backbone, "recipe": self.recipe, "task": self.task_name})
 
 
 @dataclass(frozen=True)
@@ -81,64 +95,6 @@ class Plan:
     trials: list[TrialSpec]
     refused: list[tuple[str, str]]  # (task, one-line reason)
     missing: list[Missing] = field(default_factory=list)  # the refusals that are data or weights not found here
-
-
-def known_settings() -> list[str]:
-    """Every key `--set` (and a sweep's search space) may name, `model.<key>` aside: the training and run settings,
-    then size, weights, network and the card settings a run may override."""
-    return [f.name for f in dataclasses.fields(FitConfig)] + list(RUN_SETTINGS) + ["size", "weights", "network",
-                                                                                  *CARD_SETTINGS]
-
-
-def merge_hparams(task: TaskSpec, training: dict, profile_name: str, sets: dict, mode: str = "finetune") -> tuple[dict, dict]:
-    """(hparams, backbone overrides from --set model.*) after the layers, later wins:
-
-    FitConfig defaults ▸ the card's `training.finetune` ▸ its `training.probe` (probe mode) ▸ in the paper profile,
-    for cards with `follows_paper: true` (FinDNA's own models), the task card's `paper:` recipe and then, when
-    fine-tuning, the authors' per-task config (`training.tasks`; `--set recipe_source=paper` keeps the paper's
-    values instead) ▸ the profile's fixed values ▸ the card's block for the profile (`training.quick`) ▸ the applied
-    sweep and `--set`. Every value a run used is in its params; none comes from an implicit default a card hides.
-    """
-    allowed = {f.name: f.default for f in dataclasses.fields(FitConfig)} | RUN_SETTINGS
-    hparams = dict(allowed)
-    hparams.update(training.get("finetune", {}))
-    if mode == "probe":
-        hparams.update(training.get("probe", {}))
-    profile = get_profile(profile_name)
-    source = sets.get("recipe_source", hparams["recipe_source"])
-    if source not in RECIPE_SOURCES:
-        raise SuiteError(f"--set recipe_source={source}: unknown", f"choose one of {', '.join(RECIPE_SOURCES)}")
-    if profile.name == "paper" and training.get("follows_paper"):
-        if task.paper is not None:
-            hparams.update({k: getattr(task.paper, k) for k in PAPER_KEYS})
-        if mode == "finetune" and source == "authors":
-            hparams.update(training.get("tasks", {}).get(task.name, {}))
-    for key, cap in profile.caps.items():
-        hparams[key] = cap if hparams.get(key) is None else min(hparams[key], cap)
-    hparams.update(profile.sets)
-    hparams.update(training.get(profile.name, {}))
-    backbone = {}
-    for key, value in sets.items():
-        if key.startswith("model."):
-            backbone[key[len("model."):]] = value
-        elif key in allowed:
-            hparams[key] = value
-        elif key in CARD_SETTINGS:
-            valid = {"head": HEAD_NAMES, "pooling": POOLING_NAMES}.get(key)
-            if valid and value not in valid:
-                raise SuiteError(f"--set {key}={value}: unknown", f"choose one of {', '.join(valid)}")
-        elif key == "network":
-            if not isinstance(value, str) or not value:
-                raise SuiteError(f"--set network={value}: not a network name", "use network=teacher or network=student")
-        elif key not in ("size", "weights"):
-            from suite.errors import closest
-
-            guess = closest(key, known_settings())
-            raise SuiteError(f"--set {key}: unknown setting", f"did you mean '{guess}'?" if guess else
-                             f"settings: {', '.join(sorted(allowed))}, size, weights, network, head, pooling, "
-                             "model.<backbone key>")
-    check_settings(hparams)
-    return hparams, backbone
 
 
 def check_pooling_fits(model: dict, size: str, recipe: dict, backbone: dict) -> None:
@@ -267,12 +223,6 @@ def _resolve_hub(model: dict, spec, weights: str) -> tuple[dict, str]:
     return model, digest(weights_digest_file(snapshot))
 
 
-def weights_choice(spec, request: RunRequest, profile) -> str:
-    """The weights a model starts from: `card`, `none` or a folder (--set weights=…, else the profile's); models
-    without pretrained weights (baselines) always start from random init."""
-    return "none" if spec.weights.is_random else (request.sets.get("weights") or profile.weights)
-
-
 def missing_weights(models, request: RunRequest, profile, known: list[Missing]) -> list[Missing]:
     """The models whose weights are not here, among those not yet in `known`; looked up when a task's data is
     missing (its model x task pairs are never reached), so that one summary can name both. Nothing is refused
@@ -281,7 +231,7 @@ def missing_weights(models, request: RunRequest, profile, known: list[Missing]) 
     for spec in models:
         if any(m.kind == "weights" and m.name == spec.name for m in known):
             continue
-        weights = weights_choice(spec, request, profile)
+        weights, _ = weights_choice(spec, request.sets, profile)
         try:
             resolve_weights(dataclasses.asdict(spec), weights, request.sets.get("network"))
         except MissingWeights as exc:
@@ -318,16 +268,10 @@ def expand(request: RunRequest, splits: tuple[str, ...] | None = None) -> Plan:
                                        f"({min(train_rows, request.sets.get('max_train_rows') or train_rows)} train rows); use fewer folds"))
             continue
         for spec in models:
-            size = request.sets.get("size") or (profile.model_size if profile.model_size in spec.size_names
-                                                 else spec.default_size)
-            weights = weights_choice(spec, request, profile)
-            # task-level backbone settings: the authors' recipe for this task (paper profile), else the task's length
-            recipe = dict(spec.recipes[task.name]) if (profile.name == "paper" and task.name in spec.recipes) \
-                else {"max_len": task.max_bp}
             applied, params_from = applied_params(request.applied_dir, spec.name, task.name)
-            sets = {**applied, **request.sets}  # layer 4 (applied sweep) under layer 5 (--set)
-            hparams, backbone = merge_hparams(task, spec.training, profile.name, sets, request.mode)
-            network = sets.get("network")
+            settings = resolve_settings(spec, task, profile.name, request.sets, request.mode, applied, params_from)
+            hparams, backbone, recipe, network, weights = (settings.hparams, settings.backbone, settings.recipe,
+                                                           settings.network, settings.weights)
             try:
                 model_dict, weights_sha = resolve_weights(dataclasses.asdict(spec), weights, network)
             except SuiteError as exc:
@@ -335,8 +279,10 @@ def expand(request: RunRequest, splits: tuple[str, ...] | None = None) -> Plan:
                 if isinstance(exc, MissingWeights):
                     missing.append(Missing("weights", spec.name, exc.line()))
                 continue
-            size = model_dict["default_size"] if "checkpoint" in model_dict["sizes"] else size
-            model_dict = {**model_dict, **{k: sets[k] for k in CARD_SETTINGS if k in sets}}
+            if "checkpoint" in model_dict["sizes"]:
+                settings = settings.at_checkpoint(spec, model_dict)
+            size = settings.size
+            model_dict = {**model_dict, **settings.card}
             try:
                 check_pooling_fits(model_dict, size, recipe, backbone)
             except SuiteError as exc:
@@ -363,6 +309,7 @@ def expand(request: RunRequest, splits: tuple[str, ...] | None = None) -> Plan:
                               **({"unverified": "allowed"} if request.allow_unverified else {}),
                               **({"network": network} if network else {}), **request.tags,
                               **({"drop_duplicates": "true"} if hparams.get("drop_duplicates") else {})},
+                        settings=settings.rows(seed),
                     ))
     if any(m.kind == "data" for m in missing):  # model x task pairs never reached: are the weights here?
         missing += missing_weights(models, request, profile, missing)

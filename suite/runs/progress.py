@@ -22,7 +22,16 @@ from rich.text import Text
 
 from suite.feed import Feed, duration, eta_seconds
 from suite.runs.plan import TrialSpec
-from suite.runs.tracking import error_line
+
+
+def error_line(text: str) -> str:
+    """The one line that says why a trial failed: a traceback's last line (the exception), else the first line."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    if not lines:
+        return "no reason recorded (see the trial's folder under the Ray storage)"
+    if any(line.startswith("Traceback") for line in lines):
+        return lines[-1]
+    return lines[0]
 
 
 def trial_label(spec: TrialSpec) -> str:

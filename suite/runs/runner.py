@@ -10,10 +10,10 @@ from rich.console import Console
 from rich.markup import escape
 
 from suite.runs.plan import Plan, TrialSpec, expand
-from suite.runs.progress import ProgressView, leaderboard, trial_label
+from suite.runs.progress import ProgressView, error_line, leaderboard, trial_label
 from suite.runs.request import RunRequest
-from suite.runs.tracking import RunTracker, error_line
 from suite.tabular import show
+from suite.tracking import RunTracker
 
 
 @dataclass

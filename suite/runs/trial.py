@@ -4,13 +4,12 @@ The only function Ray calls, and a plain function: tests and `--no-ray` call it 
 Validation comes from the training side only: the task's official dev split (GUE), else fold k of a
 stratified k-fold of train (--folds), else a seeded stratified held-out fraction of train. The best state,
 chosen on validation, is evaluated once on test. Artifacts go to `out_dir`: predictions.csv, confusion.csv,
-history.csv and trial.json (the whole resolved TrialSpec).
+history.csv, trial.json (the whole resolved TrialSpec) and settings.tsv (every setting with its source).
 """
 
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +25,7 @@ from suite.errors import InvalidResult, SuiteError
 from suite.models import build_model
 from suite.models.spec import ModelSpec
 from suite.runs.plan import TrialSpec
+from suite.runs.settings import settings_tsv
 from suite.tasks.spec import TaskSpec
 from suite.train import cost
 from suite.train.evaluate import SplitData, evaluate
@@ -96,7 +96,9 @@ def run_trial(spec: TrialSpec, out_dir: Path, report: Callable[[int, dict, int],
               threads: int | None = None) -> TrialResult:
     """`report(epoch, row, epochs)` after every epoch: its history row and the epochs planned (the step budget's),
     so whoever shows progress can say "epoch k/N" (suite/runs/progress.py)."""
-    started = time.perf_counter()
+    started = cost.clock()
+    device = device_for()
+    memory = cost.PeakMemory(device)
     if threads:
         torch.set_num_threads(max(1, int(threads)))
     task = build(TaskSpec, spec.task, f"trial {spec.key}: task")
@@ -121,7 +123,6 @@ def run_trial(spec: TrialSpec, out_dir: Path, report: Callable[[int, dict, int],
                         weights=spec.weights != "none")
     model.set_mode(spec.mode)
     cfg = FitConfig.from_hparams(spec.hparams)
-    device = device_for()
     epochs = planned_epochs(cfg, len(train))
     on_epoch = (lambda epoch, row: report(epoch, row, epochs)) if report else None
     fitted = fit(model, train, val, cfg, task.metric, on_epoch=on_epoch, device=device)
@@ -133,13 +134,13 @@ def run_trial(spec: TrialSpec, out_dir: Path, report: Callable[[int, dict, int],
     check_result(fitted.steps, fitted.best_val, test_metrics)
     sample = collate(train.seqs, train.labels, train.rows[: min(8, len(train))]).to(device)
     costs = {
-        "wall_seconds": time.perf_counter() - started,
+        "wall_seconds": cost.clock(device) - started,
         "train_seconds_per_epoch": float(np.mean(fitted.epoch_seconds)) if fitted.epoch_seconds else 0.0,
         "epochs": len(fitted.history),
         "parameters": cost.n_parameters(model),
         "trainable_parameters": cost.n_parameters(model, trainable_only=True),
         "train_flops_per_sample": cost.train_flops_per_sample(model, sample),
-        "peak_memory_mb": cost.peak_memory_mb(device),
+        "peak_memory_mb": memory.peak_mb(),
         "train_rows": len(train),
         "dropped_duplicates": dropped,
     }
@@ -176,5 +177,5 @@ def write_artifacts(out_dir: Path, spec: TrialSpec, task: TaskSpec, test: SplitD
         table.to_csv(out_dir / name, index=name == "confusion.csv")
         written.append(str(out_dir / name))
     (out_dir / "trial.json").write_text(json.dumps(spec.to_dict(), indent=2, default=str))
-    written.append(str(out_dir / "trial.json"))
-    return written
+    (out_dir / "settings.tsv").write_text(settings_tsv(spec.settings))
+    return written + [str(out_dir / name) for name in ("trial.json", "settings.tsv")]

@@ -127,8 +127,8 @@ def _space_for(request: SweepRequest) -> tuple[SweepSpec, dict]:
 
 
 def run_setting_keys() -> set[str]:
-    """The keys `suite run --set` (suite/runs/plan.py merge_hparams) accepts, `model.<key>` aside."""
-    from suite.runs.plan import known_settings
+    """The keys `suite run --set` (suite/runs/settings.py resolve_settings) accepts, `model.<key>` aside."""
+    from suite.runs.settings import known_settings
 
     return set(known_settings())
 
@@ -344,55 +344,36 @@ def summarize(study, folds: int) -> dict:
 def log_study(request: SweepRequest, study, summary: dict) -> str:
     """Parent run for the study + one nested run per Optuna trial not logged yet (the driver is the only
     MLflow writer); the best trial's values go on the parent as tags and metrics."""
-    from mlflow.entities import Metric
+    from suite.tracking import Experiment, Kind, Tag
 
-    from suite import tracking
-
-    client = tracking.client(request.tracking_uri)
-    experiment = tracking.experiment_id(client, request.experiment)
-    search = f"tags.`suite.kind` = 'sweep' AND tags.`suite.study` = '{study.study_name}'"
-    found = client.search_runs([experiment], search)
-    if found:
-        parent = found[0].info.run_id
-    else:
-        parent = client.create_run(experiment, run_name=f"sweep {study.study_name}", tags={
-            "suite.kind": "sweep", "suite.study": study.study_name, "suite.model": request.model,
-            "suite.task": request.task, "suite.storage": storage_url(request.storage)}).info.run_id
-    logged = {r.data.tags.get("suite.optuna_trial") for r in client.search_runs(
-        [experiment], f"tags.`suite.kind` = 'sweep_trial' AND tags.`suite.study` = '{study.study_name}'",
-        max_results=5000)}
+    store, name = Experiment(request.tracking_uri, request.experiment), study.study_name
+    found = store.study_runs(name)
+    parent = found[0].info.run_id if found else store.create_run(f"sweep {name}", {
+        Tag.KIND: Kind.SWEEP, Tag.STUDY: name, Tag.MODEL: request.model, Tag.TASK: request.task,
+        Tag.STORAGE: storage_url(request.storage)})
+    logged = {r.data.tags.get(Tag.OPTUNA_TRIAL) for r in store.study_runs(name, Kind.SWEEP_TRIAL)}
     for trial in study.get_trials(deepcopy=False):
         if str(trial.number) in logged or trial.state.name == "RUNNING":
             continue
-        run = client.create_run(experiment, run_name=f"{study.study_name} #{trial.number}", tags={
-            "suite.kind": "sweep_trial", "suite.study": study.study_name, "suite.optuna_trial": str(trial.number),
-            "suite.state": trial.state.name, "mlflow.parentRunId": parent,
-            **({"suite.error": str(trial.user_attrs[ERROR_ATTR])[:5000]} if ERROR_ATTR in trial.user_attrs else {}),
-        }).info.run_id
-        tracking.log_params(client, run, {**trial.params, "trial_number": trial.number})
-        metrics = [Metric(f"cv/{k}", float(v), 0, fold) for fold, k, v in _fold_metrics(trial)]
-        metrics += [Metric("cv/running_mean", float(v), 0, int(step)) for step, v in trial.intermediate_values.items()]
-        if trial.value is not None:
-            metrics.append(Metric("cv/mean", float(trial.value), 0, 0))
-        if metrics:
-            client.log_batch(run, metrics=metrics)
-        client.set_terminated(run, "FINISHED" if trial.state.name in FINISHED_STATES else "FAILED")
+        run = store.create_run(f"{name} #{trial.number}", {
+            Tag.KIND: Kind.SWEEP_TRIAL, Tag.STUDY: name, Tag.OPTUNA_TRIAL: str(trial.number),
+            Tag.STATE: trial.state.name, Tag.PARENT_RUN: parent,
+            **({Tag.ERROR: str(trial.user_attrs[ERROR_ATTR])[:5000]} if ERROR_ATTR in trial.user_attrs else {}),
+        }, {**trial.params, "trial_number": trial.number})
+        for key, values in trial.user_attrs.items():  # fold_<k> → that fold's validation metrics
+            if key.startswith("fold_") and isinstance(values, dict):
+                store.log_metrics(run, {f"cv/{k}": v for k, v in values.items()}, int(key[len("fold_"):]))
+        for step, value in trial.intermediate_values.items():
+            store.log_metrics(run, {"cv/running_mean": value}, int(step))
+        store.log_metrics(run, {"cv/mean": trial.value})  # none for a trial without a value
+        store.end_run(run, "FINISHED" if trial.state.name in FINISHED_STATES else "FAILED")
     if summary["best_value"] is not None:
-        client.log_batch(parent, metrics=[Metric("best/cv_mean", float(summary["best_value"]), 0, 0)])
-        for key, value in summary["best_params"].items():
-            client.set_tag(parent, f"best.{key}", str(value))
-        client.set_tag(parent, "best.trial", str(summary["best_trial"]))
+        store.log_metrics(parent, {"best/cv_mean": summary["best_value"]})
+        store.set_tags(parent, {**{f"{Tag.BEST}{k}": v for k, v in summary["best_params"].items()},
+                                f"{Tag.BEST}trial": summary["best_trial"]})
     # a study none of whose trials finished has no result: its parent run is FAILED, never FINISHED
-    client.set_terminated(parent, "FINISHED" if finished(study) else "FAILED")
+    store.end_run(parent, "FINISHED" if finished(study) else "FAILED")
     return parent
-
-
-def _fold_metrics(trial):
-    for key, values in trial.user_attrs.items():
-        if key.startswith("fold_") and isinstance(values, dict):
-            fold = int(key[len("fold_"):])
-            for name, value in values.items():
-                yield fold, name, value
 
 
 def apply_best(request: SweepRequest, summary: dict) -> Path:

@@ -49,7 +49,7 @@ class FitConfig:
 
 FIT_KEYS = tuple(f.name for f in fields(FitConfig))
 # Run settings the trial (not the loop) reads, with their defaults: validation fraction, a row cap, leakage removal,
-# and where the paper profile takes fine-tuning settings from (suite/runs/plan.py merge_hparams).
+# and where the paper profile takes fine-tuning settings from (suite/runs/settings.py resolve_settings).
 RUN_SETTINGS = {"val_fraction": 0.1, "max_train_rows": None, "drop_duplicates": False, "recipe_source": "authors"}
 
 

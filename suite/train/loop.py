@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import copy
 import math
-import time
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ import torch.nn.functional as F
 
 from suite.data.batching import batch_rows, collate
 from suite.errors import InvalidResult
+from suite.train import cost
 from suite.train.config import FitConfig
 from suite.train.evaluate import SplitData, evaluate
 from suite.train.optim import param_groups
@@ -107,7 +107,7 @@ def fit(
     result = FitResult(best_epoch=-1, best_val={})
     best, best_loss, best_state, stale, step = (-math.inf, math.inf), math.inf, None, 0, 0
     for epoch in range(epochs):
-        started = time.perf_counter()
+        started = cost.clock(device)
         model.train()
         losses = []
         for batch_idx in batch_rows(train.lengths, cfg.batch_size, shuffle=True, seed=cfg.seed * 100_003 + epoch,
@@ -130,7 +130,7 @@ def fit(
         if losses and not math.isfinite(train_loss):
             raise InvalidResult(f"training diverged: the train loss is {train_loss} in epoch {epoch} (lr {cfg.lr:g})",
                                 "lower lr (--set lr=...) or set grad_clip")
-        result.epoch_seconds.append(time.perf_counter() - started)
+        result.epoch_seconds.append(cost.clock(device) - started)
         val_metrics, probs = evaluate(model, val, cfg.eval_batch_size, device)
         val_metrics["loss"] = log_loss(val.y, probs)
         row = {"epoch": epoch, "train/loss": train_loss, **{f"val/{k}": v for k, v in val_metrics.items()}}

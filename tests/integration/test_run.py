@@ -74,7 +74,7 @@ def test_every_trial_is_a_finished_child_run_with_tags_metrics_and_artifacts(gri
         assert [m.step for m in history] == list(range(int(metrics["cost/epochs"])))
         assert run.data.params["epochs"] == "2" and run.data.params["max_train_rows"] == "800"
         artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
-        assert artifacts == {"predictions.csv", "confusion.csv", "history.csv", "trial.json"}
+        assert artifacts == {"predictions.csv", "confusion.csv", "history.csv", "trial.json", "settings.tsv"}
 
 
 def test_parent_runs_hold_mean_and_std_over_seeds(grid, workdir):

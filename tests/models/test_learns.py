@@ -3,7 +3,7 @@
 The task is written here: random background (A, C, G, T uniform), half the sequences carry one 8-bp motif at a
 uniformly random position, the rest carry none. A position-free detector reaches ~1.0; chance is 0.5. Each model
 trains through the suite's own loop with its card's CPU-profile settings (the `quick` layering of
-`merge_hparams`), only the step budget is the test's. Deterministic: fixed data seeds, fixed torch seed, one thread.
+`resolve_settings`), only the step budget is the test's. Deterministic: fixed data seeds, fixed torch seed, one thread.
 
 `cnn` (the genomic-benchmarks CNN) is position-bound by design (its dense layer reads fixed positions after
 three poolings), so it gets its own, lower bar; its card states it with its learning curve.
@@ -19,7 +19,7 @@ import torch
 
 from suite.data.encode import encode
 from suite.models import build_model, get_model_spec
-from suite.runs.plan import merge_hparams
+from suite.runs.settings import resolve_settings
 from suite.tasks import get_task
 from suite.train.config import FitConfig
 from suite.train.evaluate import SplitData, evaluate
@@ -78,7 +78,7 @@ def train_on_motif(name: str, size: str, pooling: str | None, max_steps: int | N
     spec = get_model_spec(name)
     if pooling:
         spec = dataclasses.replace(spec, pooling=pooling)
-    hparams, _ = merge_hparams(get_task("prom_core_tata"), spec.training, "quick", {})
+    hparams = resolve_settings(spec, get_task("prom_core_tata"), "quick", {}).hparams
     cfg = dataclasses.replace(FitConfig.from_hparams(hparams), max_steps=max_steps, patience=None, epochs=1000)
     with torch_threads(1):
         seed_everything(0)

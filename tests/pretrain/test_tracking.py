@@ -17,8 +17,8 @@ def test_store_resolution(tmp_path, monkeypatch):
 def test_sqlite_experiment_gets_a_real_artifact_folder(tmp_path):
     uri = f"sqlite:///{tmp_path / 'db' / 'mlflow.db'}"
     client = tracking.client(uri)
-    exp = tracking.experiment_id(client, "pretrain")
-    assert tracking.experiment_id(client, "pretrain") == exp  # get, not create twice
+    exp = tracking.Experiment(uri, "pretrain").id
+    assert tracking.Experiment(uri, "pretrain").id == exp  # get, not create twice
     location = client.get_experiment(exp).artifact_location
     assert location == (tmp_path / "db" / "artifacts" / "pretrain").as_uri() and Path(location[7:]).is_dir()
     writer = tracking.RunWriter(uri, "pretrain", "t", flush_every=2)

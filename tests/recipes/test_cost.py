@@ -87,7 +87,7 @@ def test_ratios_need_the_reference(t8):
 def test_entries_too_big_together_are_timed_one_at_a_time(monkeypatch):
     import suite.recipes.cost as cost
 
-    monkeypatch.setattr(cost, "_available_mb", lambda device: 1.0)  # pretend the machine is nearly full
+    monkeypatch.setattr(cost, "available_mb", lambda device: 1.0)  # pretend the machine is nearly full
     results, device = measure(T8, **SMALL)
     assert "timed one entry after another" in device
     assert all(r.seconds_per_batch > 0 for r in results)

@@ -1,4 +1,4 @@
-"""A temporary MLflow store holding trial runs with known metrics, tagged exactly as suite/runs/tracking.py tags
+"""A temporary MLflow store holding trial runs with known metrics, tagged exactly as suite/tracking.py RunTracker tags
 them (child runs suite.kind=trial under parent runs suite.kind=parent)."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from suite.tasks import get_task
 class Store:
     def __init__(self, root) -> None:
         self.uri = f"sqlite:///{root}/mlflow.db"
-        self.client = tracking.client(self.uri)
         self.experiment = "dna-suite"
-        self.experiment_id = tracking.experiment_id(self.client, self.experiment)
+        store = tracking.Experiment(self.uri, self.experiment)
+        self.client, self.experiment_id = store.client, store.id
         self.parents: dict[str, str] = {}
 
     def add(self, model: str, task: str, seed: int, value: float | None = None, mode: str = "finetune",

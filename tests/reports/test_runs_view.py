@@ -30,7 +30,7 @@ def _hash_query(url: str) -> tuple[str, dict[str, str]]:
 
 
 def test_the_leaderboard_is_the_parent_runs_by_primary_mean_with_its_columns():
-    assert LEADERBOARD.search_filter == "tags.`suite.kind` = 'parent'"  # the tag suite/runs/tracking.py writes
+    assert LEADERBOARD.search_filter == "tags.`suite.kind` = 'parent'"  # the tag suite/tracking.py RunTracker writes
     assert LEADERBOARD.order_by == "metrics.`test/primary_mean`" and not LEADERBOARD.ascending
     assert {column("metrics", "test/primary_mean"), column("metrics", "n_runs")} <= set(LEADERBOARD.columns)
 

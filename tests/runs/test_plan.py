@@ -1,10 +1,14 @@
 """Planning: trials, run keys and the configuration layers (no training here)."""
 
+import dataclasses
+
 import pytest
 
 from suite.errors import SuiteError
-from suite.runs.plan import expand, merge_hparams
+from suite.models import get_model_spec
+from suite.runs.plan import expand
 from suite.runs.request import RunRequest, parse_seeds, parse_sets
+from suite.runs.settings import resolve_settings
 from suite.tasks import get_task
 
 
@@ -37,29 +41,36 @@ def test_key_changes_with_what_can_move_a_score(data_env):
     assert base.isdisjoint({t.key for t in expand(request(profile="paper")).trials})
 
 
+def hparams_of(task, training, profile, sets, mode="finetune"):
+    """(hparams, backbone overrides) of a card with this `training:` block."""
+    settings = resolve_settings(dataclasses.replace(get_model_spec("findna"), training=training), task, profile, sets,
+                                mode)
+    return settings.hparams, settings.backbone
+
+
 FINDNA_LIKE = {"follows_paper": True, "finetune": {"lr": 1e-4, "epochs": 7}, "probe": {"lr": 0.02},
                "quick": {"lr": 3e-3}, "tasks": {"gue_h3": {"batch_size": 16}}}
 
 
 def test_layers_card_then_paper_then_authors_then_profile_then_set():
     task = get_task("gue_h3")  # paper: batch 32, lr 5e-4, 20 epochs
-    hp, _ = merge_hparams(task, FINDNA_LIKE, "paper", {})
+    hp, _ = hparams_of(task, FINDNA_LIKE, "paper", {})
     # the paper's recipe over the card's generic row, then the authors' per-task config; no early stopping
     assert (hp["batch_size"], hp["lr"], hp["epochs"], hp["patience"]) == (16, 5e-4, 20, None)
-    hp, _ = merge_hparams(task, FINDNA_LIKE, "paper", {"recipe_source": "paper"})
+    hp, _ = hparams_of(task, FINDNA_LIKE, "paper", {"recipe_source": "paper"})
     assert hp["batch_size"] == 32  # the switch: the paper's value where the authors' config differs
-    hp, _ = merge_hparams(task, FINDNA_LIKE, "paper", {}, mode="probe")
+    hp, _ = hparams_of(task, FINDNA_LIKE, "paper", {}, mode="probe")
     assert (hp["batch_size"], hp["lr"]) == (32, 5e-4)  # probing: the paper's recipe, never the fine-tuning configs
-    hp, _ = merge_hparams(task, {"finetune": {"lr": 1e-3}}, "paper", {})
+    hp, _ = hparams_of(task, {"finetune": {"lr": 1e-3}}, "paper", {})
     assert hp["lr"] == 1e-3 and hp["batch_size"] == 64  # a model that does not follow FinDNA's paper keeps its own
-    hp, _ = merge_hparams(task, FINDNA_LIKE, "quick", {})
+    hp, _ = hparams_of(task, FINDNA_LIKE, "quick", {})
     assert hp["lr"] == 3e-3 and hp["epochs"] == 50 and hp["max_steps"] == 1_000 and hp["max_train_rows"] is None
-    hp, _ = merge_hparams(task, FINDNA_LIKE, "quick", {}, mode="probe")
+    hp, _ = hparams_of(task, FINDNA_LIKE, "quick", {}, mode="probe")
     assert hp["lr"] == 3e-3  # the card's profile block comes after the mode's
-    hp, backbone = merge_hparams(task, FINDNA_LIKE, "quick", {"epochs": 1, "model.layers": 2})
+    hp, backbone = hparams_of(task, FINDNA_LIKE, "quick", {"epochs": 1, "model.layers": 2})
     assert hp["epochs"] == 1 and backbone == {"layers": 2}
     with pytest.raises(SuiteError, match="recipe_source=code: unknown"):
-        merge_hparams(task, FINDNA_LIKE, "paper", {"recipe_source": "code"})
+        hparams_of(task, FINDNA_LIKE, "paper", {"recipe_source": "code"})
 
 
 def test_every_card_states_its_training_and_unknown_keys_are_refused(tmp_path):
@@ -85,7 +96,7 @@ def test_pooling_a_family_cannot_feed_is_refused_at_plan_time(data_env):
 
 def test_unknown_setting_is_refused_with_a_suggestion():
     with pytest.raises(SuiteError, match=r"--set epoch: unknown setting; did you mean 'epochs'"):
-        merge_hparams(get_task("gue_h3"), {}, "quick", {"epoch": 2})
+        hparams_of(get_task("gue_h3"), {}, "quick", {"epoch": 2})
 
 
 def test_task_without_train_split_is_refused_and_the_others_still_plan(data_env):

@@ -11,7 +11,9 @@ import yaml
 
 from suite.cards import iter_cards
 from suite.errors import CardError
-from suite.runs.plan import expand, merge_hparams
+from suite.models import get_model_spec
+from suite.runs.plan import expand
+from suite.runs.settings import resolve_settings
 from suite.runs.request import RunRequest
 from suite.runs.trial import training_rows
 from suite.sweeps.space import load_space, suggest
@@ -28,7 +30,7 @@ def test_every_search_space_card_loads_and_every_key_is_a_run_setting(path):
     for params in [spec.space, *spec.tasks.values()]:
         for key, param in params.items():
             value = (param.get("choice") or param.get("int") or param.get("float"))[0]
-            merge_hparams(task, {}, "quick", {key: value})  # raises on a key `suite run` does not know
+            resolve_settings(get_model_spec("cnn"), task, "quick", {key: value})  # raises on a key `suite run` does not know
 
 
 def test_a_bad_parameter_is_a_card_error(tmp_path):
