@@ -156,5 +156,19 @@ def test_bad_input_is_one_clean_line_and_records_nothing(argv, says, cli, capsys
     assert finished_trials(tmp_path) == []
 
 
+def test_a_pooling_the_model_cannot_feed_stops_at_planning_in_one_line(cli, capsys, tmp_path):
+    code, output = cli(["run", "--models", "cnn", "--tasks", "tf_mouse_2", "--seeds", "1", "--no-ray", "--quiet",
+                        "--set", "pooling=mean"], capsys)
+    line = ("pooling 'mean' reads per-position outputs, but model 'cnn' gives one vector per sequence; "
+            "use pooling: cls_mean")
+    assert code != 0 and output.strip() == f"skipped cnn on tf_mouse_2: {line}", output
+    store = tmp_path / "mlflow.db"
+    if store.exists():  # no run of any kind, not only no finished trial
+        from mlflow.tracking import MlflowClient
+
+        client = MlflowClient(f"sqlite:///{store}")
+        assert client.search_runs([e.experiment_id for e in client.search_experiments()]) == []
+
+
 def test_the_table_holds_sixty_cases():
     assert len(CASES) >= 60 and len({c[0] for c in CASES}) == len(CASES)

@@ -4,8 +4,8 @@
 - Names users say for a model (`hyenadna`, `nt`, `dnabert` …) are aliases in models/aliases.csv, each naming the
   card the FinDNA paper's tables compare with and why; `resolve_model_name` says which one was used.
 - A family is a module `suite/models/families/<name>.py` whose `build(params, recipe, source)` is registered
-  with `@FAMILIES.register("<name>")` and returns a backbone module with `width`, `n_cls` and
-  `forward(x (B, L, 5), lengths (B,)) -> (tokens (B, L, E), cls (B, K, E))`.
+  with `@FAMILIES.register("<name>")` and returns a backbone honouring the contract of suite/models/contract.py
+  (what `forward` returns, the `OUTPUTS` each family declares, the poolings that allows).
   The family modules are imported on first build (pkgutil scan of families/), so torch loads only then.
 - `build_model(spec, n_classes)` = backbone + pooling + head as a SequenceClassifier (style §6.5).
 - Hub models (cards with `weights.hub_id`, suite/models/hub.py): `build_model` resolves the snapshot folder
@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from suite.cards import card_dir, check_name, load_cards
 from suite.errors import CardError, SuiteError, UnknownName
+from suite.models.contract import READS
 from suite.models.spec import MATCHES, ModelSpec, WeightsSpec
 from suite.registry import Registry
 
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 
 FAMILIES: Registry = Registry("model family")
 FAMILY_DIR = Path(__file__).parent / "families"
-POOLING_NAMES = ("cls_mean", "mean", "max", "mean_max", "cls_and_mean", "cls_and_max")  # checked against pooling.POOLINGS by a test
+POOLING_NAMES = tuple(READS)  # checked against pooling.POOLINGS by a test
 HEAD_NAMES = ("linear", "mlp")  # checked against heads.HEADS by a test
 ALIASES_FILE = "aliases.csv"  # names users say (hyenadna, nt, dnabert …) → the card FinDNA's tables compare with
 

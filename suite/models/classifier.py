@@ -18,7 +18,8 @@ from torch import Tensor, nn
 from suite.data.batching import SequenceBatch
 from suite.errors import SuiteError
 from suite.models.heads import HEADS
-from suite.models.pooling import POOLED_WIDTH, POOLINGS, check_pooling
+from suite.models.contract import backbone_outputs, check_pooling
+from suite.models.pooling import POOLED_WIDTH, POOLINGS
 
 Mode = Literal["finetune", "probe"]
 
@@ -58,7 +59,7 @@ class SequenceClassifier(nn.Module):
         self.head = HEADS.get(head)(self.embed_dim, n_classes, head_hidden, head_dropout)
         self.n_classes = n_classes
         self.mode: Mode = "finetune"
-        check_pooling(pooling, backbone, f"the {type(backbone).__name__} backbone")
+        check_pooling(pooling, backbone_outputs(backbone), f"the {type(backbone).__name__} backbone")
 
     # ---- the model protocol -------------------------------------------------------------------------------
     def embed(self, batch: SequenceBatch) -> Tensor:

@@ -1,6 +1,7 @@
 """Pooling: backbone outputs → one vector per sequence (paper §3.4: "V and/or Q").
 
-Each pooling takes tokens (B, L, E) (zero at padding), cls (B, K, E) and mask (B, L) and returns (B, D).
+Each pooling takes tokens (B, L, E) (zero at padding), cls (B, K, E) and mask (B, L) and returns (B, D); which of
+them a backbone can feed is its declaration's to say (suite/models/contract.py, checked before it runs).
 `POOLED_WIDTH[name](E)` gives D. The authors' downstream code used the mean over all L positions *including*
 padding (findna-facts §5.1); `mean` here averages real positions only, so a sequence's embedding does not depend
 on how long the other sequences of its batch are.
@@ -13,22 +14,15 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
-from suite.errors import SuiteError
 from suite.registry import Registry
 
 POOLINGS: Registry[Callable[[Tensor, Tensor, Tensor], Tensor]] = Registry("pooling")
 POOLED_WIDTH: dict[str, Callable[[int], int]] = {}
 
 
-def _needs_cls(cls: Tensor, name: str) -> None:
-    if cls.shape[1] == 0:
-        raise SuiteError(f"pooling '{name}' needs [CLS] tokens but the backbone has n_cls = 0", "use pooling: mean")
-
-
 @POOLINGS.register("cls_mean")
 def cls_mean(tokens: Tensor, cls: Tensor, mask: Tensor) -> Tensor:
     """Mean of the K [CLS] outputs Q (paper §3.4)."""
-    _needs_cls(cls, "cls_mean")
     return cls.mean(dim=1)
 
 
@@ -65,24 +59,6 @@ def cls_and_max(tokens: Tensor, cls: Tensor, mask: Tensor) -> Tensor:
     """[mean(Q), max(V)] concatenated: the [CLS] summary (which keeps where things are, e.g. a TATA box at a fixed
     distance from the TSS) beside the strongest local hit wherever it sits (a TF motif)."""
     return torch.cat([cls_mean(tokens, cls, mask), masked_max(tokens, cls, mask)], dim=-1)
-
-
-# What each pooling reads: per-position token outputs V, the [CLS] outputs Q, or both. A backbone declares what it
-# produces (`token_outputs`, `n_cls`); `check_pooling` refuses a pooling that would read something it does not make.
-READS = {"cls_mean": {"cls"}, "mean": {"tokens"}, "max": {"tokens"}, "mean_max": {"tokens"},
-         "cls_and_mean": {"cls", "tokens"}, "cls_and_max": {"cls", "tokens"}}
-
-
-def check_pooling(pooling: str, backbone, model: str = "this model") -> None:
-    """One-line SuiteError when `backbone` cannot feed `pooling`: token pooling on a sequence-level model (its
-    token outputs are zeros: a head on them would learn nothing), or [CLS] pooling with n_cls = 0."""
-    reads = READS[pooling]
-    if "tokens" in reads and not getattr(backbone, "token_outputs", True):
-        raise SuiteError(f"pooling '{pooling}' reads per-position outputs, but {model} gives one vector per sequence",
-                         "use pooling: cls_mean (its sequence vector)")
-    if "cls" in reads and getattr(backbone, "n_cls", 0) == 0:
-        raise SuiteError(f"pooling '{pooling}' needs [CLS] tokens but {model} has n_cls = 0",
-                         "use pooling: mean, max or mean_max")
 
 
 POOLED_WIDTH.update({"cls_mean": lambda e: e, "mean": lambda e: e, "max": lambda e: e, "mean_max": lambda e: 2 * e,

@@ -97,21 +97,21 @@ class Plan:
     missing: list[Missing] = field(default_factory=list)  # the refusals that are data or weights not found here
 
 
-def check_pooling_fits(model: dict, size: str, recipe: dict, backbone: dict) -> None:
-    """Refuse, before anything runs, a pooling the backbone cannot feed (token pooling on a sequence-level model,
-    [CLS] pooling without [CLS] tokens): the backbone declares what it outputs, so it is built on the meta device
-    (no memory, no weights) and asked (suite/models/pooling.py check_pooling)."""
+def check_backbone_fits(model: dict, size: str, recipe: dict, backbone: dict) -> None:
+    """Refuse, before anything runs, backbone params the family does not take and a pooling the backbone cannot
+    feed (the backbone contract, suite/models/contract.py): the backbone is built on the meta device (no memory,
+    no weights) and its family's declaration asked."""
     import torch
 
     from suite.cards import build
     from suite.models import build_backbone
-    from suite.models.pooling import check_pooling
+    from suite.models.contract import backbone_outputs, check_pooling
     from suite.models.spec import ModelSpec
 
     spec = build(ModelSpec, model, f"model '{model['name']}'")
     with torch.device("meta"):
         network = build_backbone(spec, size, recipe, backbone)
-    check_pooling(spec.pooling, network, f"model '{spec.name}'")
+    check_pooling(spec.pooling, backbone_outputs(network), f"model '{spec.name}'")
 
 
 def task_data(task: TaskSpec, data_dir: str | None, splits: tuple[str, ...] | None = None,
@@ -284,7 +284,7 @@ def expand(request: RunRequest, splits: tuple[str, ...] | None = None) -> Plan:
             size = settings.size
             model_dict = {**model_dict, **settings.card}
             try:
-                check_pooling_fits(model_dict, size, recipe, backbone)
+                check_backbone_fits(model_dict, size, recipe, backbone)
             except SuiteError as exc:
                 refused.append((f"{spec.name} on {task.name}", exc.line()))
                 continue

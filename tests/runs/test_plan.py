@@ -94,6 +94,11 @@ def test_pooling_a_family_cannot_feed_is_refused_at_plan_time(data_env):
     assert expand(request(models=("findna",), tasks="tf_mouse_2", sets={"pooling": "max"})).trials
 
 
+def test_backbone_params_a_family_does_not_take_are_refused_at_plan_time(data_env):
+    plan = expand(request(models=("findna",), tasks="tf_mouse_2", sets={"model.layerz": 2}))
+    assert not plan.trials and "unknown key 'layerz'; did you mean 'layers'" in plan.refused[0][1], plan.refused
+
+
 def test_unknown_setting_is_refused_with_a_suggestion():
     with pytest.raises(SuiteError, match=r"--set epoch: unknown setting; did you mean 'epochs'"):
         hparams_of(get_task("gue_h3"), {}, "quick", {"epoch": 2})

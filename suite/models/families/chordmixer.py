@@ -47,7 +47,10 @@ from torch import Tensor, nn
 from suite.cards import build as build_strict
 from suite.errors import SuiteError
 from suite.models import FAMILIES
+from suite.models.contract import Outputs
 from suite.models.renames import RenameTable, to_ours
+
+OUTPUTS = Outputs(tokens=True, cls=10, cls_param="n_cls")  # per-position outputs and n_cls [CLS] slots
 
 ROTATIONS = ("per_sequence", "batch")
 NORMS = ("none", "layer")  # pre-normalisation inside each block: the authors' "None", or LayerNorm (CM repo "LN")
@@ -72,7 +75,7 @@ class ChordMixerConfig:
     track_size: int = 28
     hidden: int = 512
     layers: int = 4
-    n_cls: int = 10
+    n_cls: int = OUTPUTS.cls
     max_len: int = 1000
     mlp_dropout: float = 0.0
     layer_dropout: float = 0.0

@@ -22,6 +22,9 @@ import torch.nn.functional as F
 from suite.cards import build as build_strict
 from suite.errors import SuiteError
 from suite.models import FAMILIES
+from suite.models.contract import Outputs
+
+OUTPUTS = Outputs(tokens=False, cls=1)  # one vector per sequence, in the one [CLS] slot (no per-position outputs)
 
 
 @dataclass(frozen=True)
@@ -32,9 +35,6 @@ class CNNConfig:
 
 
 class GenomicBenchmarksCNN(nn.Module):
-    n_cls = 1
-    token_outputs = False  # one vector per sequence (in the [CLS] slot); token outputs are zeros
-
     def __init__(self, config: CNNConfig) -> None:
         super().__init__()
         self.config = config

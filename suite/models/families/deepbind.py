@@ -27,6 +27,9 @@ from torch import Tensor, nn
 from suite.cards import build as build_strict
 from suite.errors import CardError
 from suite.models import FAMILIES
+from suite.models.contract import Outputs
+
+OUTPUTS = Outputs(tokens=False, cls=1)  # one vector per sequence, in the one [CLS] slot (no per-position outputs)
 
 POOLS = ("max", "max_avg")
 NORMS = ("batch", "none")
@@ -44,9 +47,6 @@ class DeepBindConfig:
 
 
 class DeepBind(nn.Module):
-    n_cls = 1
-    token_outputs = False  # one vector per sequence (in the [CLS] slot); token outputs are zeros
-
     def __init__(self, config: DeepBindConfig, source: str = "deepbind") -> None:
         super().__init__()
         if config.pool not in POOLS:

@@ -26,6 +26,9 @@ from suite.cards import build as build_strict
 from suite.errors import SuiteError
 from suite.models import FAMILIES
 from suite.models import wrapped
+from suite.models.contract import Outputs
+
+OUTPUTS = Outputs(tokens=False, cls=1)  # one vector per sequence, in the one [CLS] slot (no per-position outputs)
 
 SPECIALS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 ALPHABET = "ATCG"  # the published k-mer order's digit order (not A, C, G, T)
@@ -81,9 +84,6 @@ class DnabertConfig:
 
 
 class DnabertBackbone(nn.Module):
-    n_cls = 1
-    token_outputs = False  # one vector per sequence (in the [CLS] slot); token outputs are zeros
-
     def __init__(self, config: DnabertConfig, hf_config: dict, vocab: dict[str, int]) -> None:
         super().__init__()
         from transformers import BertConfig, BertModel

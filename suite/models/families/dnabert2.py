@@ -29,8 +29,11 @@ from torch import Tensor, nn
 from suite.cards import build as build_strict
 from suite.errors import SuiteError
 from suite.models import FAMILIES
+from suite.models.contract import Outputs
 from suite.models.families._nucleotides import strings
 from suite.models.renames import RenameTable, to_ours
+
+OUTPUTS = Outputs(tokens=False, cls=1)  # one vector per sequence, in the one [CLS] slot (no per-position outputs)
 
 # config.json keys that fix the architecture (the published names; BertConfig defaults where a file omits one)
 ARCH_KEYS = ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
@@ -187,9 +190,6 @@ class CharTokens:
 
 
 class DNABERT2(nn.Module):
-    n_cls = 1
-    token_outputs = False  # one vector per sequence (in the [CLS] slot); token outputs are zeros
-
     def __init__(self, config: DNABERT2Config) -> None:
         super().__init__()
         if config.hidden_size % config.num_attention_heads:

@@ -33,8 +33,11 @@ from torch import Tensor, nn
 from suite.cards import build as build_strict
 from suite.errors import SuiteError
 from suite.models import FAMILIES
+from suite.models.contract import Outputs
 from suite.models.families._nucleotides import codes
 from suite.models.renames import RenameTable, to_ours
+
+OUTPUTS = Outputs(tokens=True, cls=1)  # per-position states and their mean as the one [CLS] slot
 
 SPECIAL_TOKENS = ("[CLS]", "[SEP]", "[BOS]", "[MASK]", "[PAD]", "[RESERVED]", "[UNK]")  # ids 0 … 6
 ARCH_KEYS = ("vocab_size", "d_model", "n_layer", "d_inner", "max_seq_len", "emb_dim", "filter_order",
@@ -241,8 +244,6 @@ class CharTokenizer:
 
 
 class HyenaDNA(nn.Module):
-    n_cls = 1
-
     def __init__(self, config: HyenaConfig) -> None:
         super().__init__()
         if config.hyena_order != 2 or config.num_inner_mlps != 2 or not config.train_freq:

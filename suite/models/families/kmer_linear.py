@@ -21,6 +21,9 @@ from torch import Tensor, nn
 from suite.cards import build as build_strict
 from suite.errors import CardError
 from suite.models import FAMILIES
+from suite.models.contract import Outputs
+
+OUTPUTS = Outputs(tokens=False, cls=1)  # one vector per sequence, in the one [CLS] slot (no per-position outputs)
 
 SCALES = ("counts", "log1p", "freq")
 
@@ -72,8 +75,6 @@ def kmer_features(x: Tensor, lengths: Tensor, k_min: int, k_max: int | None = No
 
 
 class KmerCounts(nn.Module):
-    n_cls = 1
-    token_outputs = False  # one vector per sequence (in the [CLS] slot); token outputs are zeros
     sparse_features = True  # mostly zeros: suite/train/convex.py keeps them as a CSR matrix
 
     def __init__(self, config: KmerConfig, source: str = "kmer_linear") -> None:

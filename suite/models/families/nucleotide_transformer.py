@@ -34,6 +34,9 @@ from suite.cards import build as build_strict
 from suite.errors import SuiteError
 from suite.models import FAMILIES
 from suite.models import wrapped
+from suite.models.contract import Outputs
+
+OUTPUTS = Outputs(tokens=False, cls=1)  # one vector per sequence, in the one [CLS] slot (no per-position outputs)
 
 SPECIALS = ("<unk>", "<pad>", "<mask>", "<cls>", "<eos>", "<bos>")
 ALPHABET = "ATCG"
@@ -117,9 +120,6 @@ class GatedFFN(nn.Module):
 
 
 class NTBackbone(nn.Module):
-    n_cls = 1
-    token_outputs = False  # one vector per sequence (in the [CLS] slot); token outputs are zeros
-
     def __init__(self, config: NTConfig, hf_config: dict, vocab: dict[str, int], add_bias_fnn: bool | None) -> None:
         super().__init__()
         from transformers import EsmConfig, EsmModel

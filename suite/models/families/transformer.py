@@ -30,6 +30,9 @@ from torch import Tensor, nn
 from suite.cards import build as build_strict
 from suite.errors import SuiteError
 from suite.models import FAMILIES
+from suite.models.contract import Outputs
+
+OUTPUTS = Outputs(tokens=True, cls=10, cls_param="n_cls")  # per-position outputs and n_cls [CLS] slots
 
 POSITIONS = ("learned", "sinusoidal")
 AUTHORS_OUT_DIM = 5
@@ -43,7 +46,7 @@ class TransformerConfig:
     layers: int = 8
     heads: int = 8
     hidden: int = 1024
-    n_cls: int = 10
+    n_cls: int = OUTPUTS.cls
     max_len: int = 1000
     dropout: float = 0.0
     positions: str = "learned"
