@@ -1,5 +1,6 @@
 """DNABERT-2: rename table vs the published names/shapes, ALiBi, loading a published-layout snapshot through the
-card's code path (golden check), fine-tune and probe steps on real tf_mouse_2 sequences."""
+card's code path (a round trip: written and read by our module; the original code's outputs are checked in
+test_parity_dnabert2.py), fine-tune and probe steps on real tf_mouse_2 sequences."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from suite.models.families import dnabert2
 from suite.models.heads import final_linear
 from suite.models.renames import to_published
 from tests.models.helpers import built_like_a_run, real_batch
-from tests.models.published_checkpoints import published, write_dnabert2
+from tests.models.round_trip_checkpoints import published, write_dnabert2
 
 
 def test_rename_table_gives_exactly_the_published_names_and_shapes_of_dnabert2_117m():
@@ -64,7 +65,7 @@ def snapshot(tmp_path_factory, shared_data):
         yield folder, write_dnabert2(folder)
 
 
-def test_published_snapshot_loads_through_the_card_path_and_reproduces_the_saved_model(snapshot):
+def test_round_trip_published_layout_snapshot_loads_through_the_card_path_and_reproduces_our_saved_model(snapshot):
     folder, saved = snapshot
     model, sha = built_like_a_run("dnabert2", folder)
     assert sha and model.backbone.config.hidden_size == 24  # architecture from config.json, not the card
@@ -73,7 +74,7 @@ def test_published_snapshot_loads_through_the_card_path_and_reproduces_the_saved
     ids, mask = model.backbone.tokenizer(dnabert2.strings(batch.one_hot.float(), batch.lengths))
     assert (ids[:, 0] == 1).all() and (ids.gather(1, mask.sum(1, keepdim=True) - 1) == 2).all()  # [CLS] … [SEP]
     with torch.no_grad():
-        assert torch.equal(model.backbone.encode(ids, mask), saved.encode(ids, mask))  # golden: same states
+        assert torch.equal(model.backbone.encode(ids, mask), saved.encode(ids, mask))  # round trip: same states
         embedding = model.embed(batch)
     assert embedding.shape == (16, 24) and torch.isfinite(embedding).all()
 

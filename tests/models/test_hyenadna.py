@@ -1,5 +1,6 @@
 """HyenaDNA: rename table vs the published names/shapes of tiny-1k, the FFT convolution and causality, loading a
-published-layout snapshot through the card's code path (golden check), fine-tune/probe on real tf_mouse_2
+published-layout snapshot written by the suite through the card's code path (a round trip; the parity with
+the original code is tests/models/test_parity_hyenadna.py), fine-tune/probe on real tf_mouse_2
 sequences, one `suite run` trial, and no remote code anywhere."""
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from suite.models import get_model_spec
 from suite.models.families import hyenadna
 from suite.models.renames import to_published
 from tests.models.helpers import built_like_a_run, real_batch
-from tests.models.published_checkpoints import published, write_hyenadna
+from tests.models.round_trip_checkpoints import published, write_hyenadna
 from tests.models.test_dnabert2 import eval_loss, steps
 
 REPO = Path(__file__).resolve().parents[2]
@@ -93,7 +94,7 @@ def snapshot(tmp_path_factory, shared_data):
         yield folder, write_hyenadna(folder)
 
 
-def test_published_snapshot_loads_through_the_card_path_and_reproduces_the_saved_model(snapshot):
+def test_round_trip_suite_written_snapshot_loads_through_the_card_path_and_reproduces_the_saved_model(snapshot):
     folder, saved = snapshot
     model, sha = built_like_a_run("hyenadna_tiny_1k", folder)
     assert sha and model.backbone.width == 16  # architecture from config.json
@@ -106,7 +107,7 @@ def test_published_snapshot_loads_through_the_card_path_and_reproduces_the_saved
                enumerate(zip(batch.lengths.tolist(), model.backbone.tokenizer(text))))
     model.eval(), saved.eval()
     with torch.no_grad():
-        assert torch.equal(model.backbone(x, batch.lengths)[1], saved(x, batch.lengths)[1])  # golden
+        assert torch.equal(model.backbone(x, batch.lengths)[1], saved(x, batch.lengths)[1])  # round trip
         assert model.embed(batch).shape == (16, 16)
 
 

@@ -2,7 +2,9 @@
 
 Each has the published architecture class (BertForMaskedLM for DNABERT, EsmForMaskedLM for NT), the published
 config keys (at a tiny width), the weights file (model.safetensors) and the tokenizer files the hub repositories
-hold (vocab.txt in the published order, tokenizer_config.json, special_tokens_map.json).
+hold (vocab.txt in the published order, tokenizer_config.json, special_tokens_map.json). NT v2's snapshot is a
+round trip (written from our own module); its parity with the original remote code is tests/models/
+test_parity_nucleotide_transformer.py.
 """
 
 from __future__ import annotations

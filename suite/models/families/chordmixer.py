@@ -26,6 +26,12 @@ sequences. `rotation="batch"` is the authors' behaviour (facts §1.2): padding i
 
 The number of blocks per layer is fixed by the module (they hold parameters): ceil(log2(max_len + K)) from the
 config. A shorter sequence still runs all of them; shifts ≥ T_i simply wrap modulo T_i.
+
+The authors' checkpoints (FinDNA contrastive_pretraining.py saves {"Teacher": ..., "Student": ...}, each a
+Model4Pretrain state dict) load through `load_authors`: `authors_renames` maps their names to ours, their output
+layer `linear.*` is dropped (the pretraining heads live in suite/pretrain), and the stem's input columns are
+reordered from their one-hot order A, C, G, N, T to ours (facts §6). Their Model4Pretrain(max_len=1010) is
+ChordMixerConfig(max_len=1000, n_cls=10): the same ceil(log2 1010) blocks per layer and width 308.
 """
 
 from __future__ import annotations
@@ -41,11 +47,22 @@ from torch import Tensor, nn
 from suite.cards import build as build_strict
 from suite.errors import SuiteError
 from suite.models import FAMILIES
+from suite.models.renames import RenameTable, to_ours
 
 ROTATIONS = ("per_sequence", "batch")
 NORMS = ("none", "layer")  # pre-normalisation inside each block: the authors' "None", or LayerNorm (CM repo "LN")
 INITS = ("torch", "xavier")  # PyTorch's default Linear init (the authors', facts §1.4) or the CM repo's _init_weights
 AUTHORS_OUT_DIM = 5  # the authors' pretraining head Linear(E→5), shared by MNM and CL (facts §1.4)
+# Their one-hot channel order (sklearn LabelBinarizer on a, c, g, n, t; facts §6) vs ours (suite/data/encode.py):
+# our stem column c is their column AUTHORS_COLUMNS[c].
+AUTHORS_COLUMNS = [list("ACGNT").index(base) for base in "ACGTN"]
+# One SwanDNABlock (their models/SwanDNA.py) → one ChordBlock; prenorm/norm "None" hold no parameters.
+AUTHORS_BLOCK = {
+    "column_transform.fc1.weight": "fc1.weight",
+    "column_transform.fc1.bias": "fc1.bias",
+    "column_transform.fc2.weight": "fc2.weight",
+    "column_transform.fc2.bias": "fc2.bias",
+}
 
 
 @dataclass(frozen=True)
@@ -195,6 +212,28 @@ class ChordMixer(nn.Module):
         layer, which this backbone does not own (the pretraining heads live in suite/pretrain; facts §1.6)."""
         own = sum(p.numel() for p in self.parameters())
         return own + self.width * AUTHORS_OUT_DIM + AUTHORS_OUT_DIM
+
+
+def authors_renames(layers: int) -> RenameTable:
+    """The authors' Model4Pretrain names → ours, for `layers` layers ({i} = the block within a layer): their
+    SwanDNANetwork holds layer l as `encoder.SwanDNA_blocks.{l}` and its blocks as `.SwanDNA_blocks.{i}`."""
+    renames = {"embedding.weight": "stem.weight", "embedding.bias": "stem.bias"}
+    for layer in range(layers):
+        renames.update({f"encoder.SwanDNA_blocks.{layer}.SwanDNA_blocks.{{i}}.{theirs}": f"layers.{layer}.{{i}}.{ours}"
+                        for theirs, ours in AUTHORS_BLOCK.items()})
+    return RenameTable(renames, discarded=("linear.",))  # their Linear(E→5) pretraining head
+
+
+def load_authors(model: ChordMixer, published: dict[str, Tensor], source: str) -> None:
+    """Copy the authors' state dict (a Model4Pretrain, e.g. their checkpoint's "Teacher") into the model; exact
+    keys and shapes. The stem's columns go from their channel order to ours, so a base embeds as it did there."""
+    if model.config.prenorm != "none":
+        raise SuiteError(f"{source}: the authors' network has no normalisation (prenorm 'None', facts §1.1)",
+                         "load their weights into a backbone with prenorm: none")
+    ours = to_ours(authors_renames(model.config.layers), published, model.state_dict(),
+                   model.config.blocks_per_layer, source)
+    ours["stem.weight"] = ours["stem.weight"][:, AUTHORS_COLUMNS]
+    model.load_state_dict(ours)
 
 
 def _xavier(module: nn.Module) -> None:

@@ -153,11 +153,15 @@ class NTBackbone(nn.Module):
         return wrapped.sequence_outputs(wrapped.average_windows(pooled, owner, x.shape[0]), x.shape[1])
 
 
-def rename(key: str) -> str | None:
+def rename(key: str, rotary: bool = False) -> str | None:
     """Published key → our key; None for unused parts. The hub checkpoints are EsmForMaskedLM: `esm.*` is the
     encoder, `lm_head.*` the masked-LM head and `esm.contact_head.*` a protein head (both unused); buffers
-    (position_ids, rotary inv_freq) are recomputed from the config."""
+    (position_ids, rotary inv_freq) are recomputed from the config. With rotary positions (v2) the checkpoint still
+    holds an absolute position table, because the hub's remote-code EsmEmbeddings always creates one; it is never
+    read (the golden fixture nt_v2 has it, and transformers' native EsmModel has no such table to load it into)."""
     if key.startswith("lm_head.") or ".contact_head." in f".{key}" or key.endswith(("position_ids", "inv_freq")):
+        return None
+    if rotary and key.endswith("embeddings.position_embeddings.weight"):
         return None
     # transformers' save_pretrained writes LayerNorm parameters under their legacy names gamma / beta
     key = key.replace("LayerNorm.gamma", "LayerNorm.weight").replace("LayerNorm.beta", "LayerNorm.bias")
@@ -188,6 +192,8 @@ def build(params: dict, recipe: dict | None = None, source: str = "nucleotide_tr
         raise SuiteError(f"{snapshot}: vocab.txt gives ids up to {top} but config.json says vocab_size "
                          f"{raw.get('vocab_size')}", "the snapshot is inconsistent; fetch it again")
     backbone = NTBackbone(config, hf_config, vocab, raw.get("add_bias_fnn"))
-    wrapped.load_checked(backbone, hub.read_state_dict(snapshot), rename, str(snapshot), derived=_derived)
+    rotary = hf_config.get("position_embedding_type") == "rotary"
+    wrapped.load_checked(backbone, hub.read_state_dict(snapshot), lambda key: rename(key, rotary), str(snapshot),
+                         derived=_derived)
     return backbone
 

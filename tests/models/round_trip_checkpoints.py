@@ -1,8 +1,11 @@
-"""Small checkpoints in the PUBLISHED file layouts (no hub is reachable here), for DNABERT-2 and HyenaDNA.
+"""Round-trip checkpoints: the PUBLISHED file layouts, written by the suite's OWN modules (DNABERT-2, HyenaDNA).
 
 Each writer builds our native module at a small config, saves its state dict under the published parameter
 names (the inverse of the family's RENAMES, plus the pretraining head the hub file carries), the published
 config.json (its keys, auto_map included, from tests/fixtures/published/*.json) and the tokenizer files.
+They test the loading path (layouts, aliases, one-line errors, training steps), not the forward pass: a module
+that differs from the original code reads its own file back perfectly. Parity with the original code is in
+tests/models/test_parity_*.py, on fixtures made by that code (tests/fixtures/golden/).
 """
 
 from __future__ import annotations
