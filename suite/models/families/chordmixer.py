@@ -47,7 +47,7 @@ from torch import Tensor, nn
 from suite.cards import build as build_strict
 from suite.errors import SuiteError
 from suite.models import FAMILIES
-from suite.models.renames import RenameTable, to_ours
+from suite.models.weights import RenameTable, load_into
 
 ROTATIONS = ("per_sequence", "batch")
 NORMS = ("none", "layer")  # pre-normalisation inside each block: the authors' "None", or LayerNorm (CM repo "LN")
@@ -230,10 +230,11 @@ def load_authors(model: ChordMixer, published: dict[str, Tensor], source: str) -
     if model.config.prenorm != "none":
         raise SuiteError(f"{source}: the authors' network has no normalisation (prenorm 'None', facts §1.1)",
                          "load their weights into a backbone with prenorm: none")
-    ours = to_ours(authors_renames(model.config.layers), published, model.state_dict(),
-                   model.config.blocks_per_layer, source)
-    ours["stem.weight"] = ours["stem.weight"][:, AUTHORS_COLUMNS]
-    model.load_state_dict(ours)
+    if "embedding.weight" in published:
+        published = {**published, "embedding.weight": published["embedding.weight"][:, AUTHORS_COLUMNS]}
+    rename = authors_renames(model.config.layers).rename(model.config.blocks_per_layer)
+    load_into(model, published, source=source, rename=rename,
+              fix="load a FinDNA Model4Pretrain state dict (their checkpoint's \"Teacher\" or \"Student\")")
 
 
 def _xavier(module: nn.Module) -> None:

@@ -26,6 +26,7 @@ from suite.cards import build as build_strict
 from suite.errors import SuiteError
 from suite.models import FAMILIES
 from suite.models import wrapped
+from suite.models.weights import SNAPSHOT_FIX, load_into
 
 SPECIALS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 ALPHABET = "ATCG"  # the published k-mer order's digit order (not A, C, G, T)
@@ -137,5 +138,5 @@ def build(params: dict, recipe: dict | None = None, source: str = "dnabert") -> 
         raise SuiteError(f"{snapshot}: vocab.txt has {len(vocab)} tokens but config.json says vocab_size "
                          f"{hf_config.get('vocab_size')}", "the snapshot is inconsistent; fetch it again")
     backbone = DnabertBackbone(config, hf_config, vocab)
-    wrapped.load_checked(backbone, hub.read_state_dict(snapshot), rename, str(snapshot))
+    load_into(backbone, snapshot, source=str(snapshot), rename=rename, fix=SNAPSHOT_FIX)
     return backbone
