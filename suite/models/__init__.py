@@ -232,29 +232,22 @@ def build_model(
         head_hidden=spec.head_hidden, head_dropout=spec.head_dropout,
     )
     if weights and not spec.weights.is_random and not spec.weights.is_hub:  # hub families load their own
-        model.load_backbone(read_weights(spec.weights), match=spec.weights.match)
+        load_card_weights(model.backbone, spec.weights)
     return model
 
 
-def read_weights(weights: WeightsSpec) -> dict:
-    """The backbone state dict named by a WeightsSpec, with `prefix` stripped (only keys carrying it kept)."""
+def load_card_weights(backbone, weights: WeightsSpec):
+    """A card's pretrained weights (e.g. `suite pretrain`'s teacher) into the backbone, keys under `prefix` with it
+    stripped, matched `exact` or `intersect` (suite/models/weights.py); returns its LoadReport."""
+    from suite.models.weights import load_into, prefixed
+
     path = Path(weights.local) / weights.file
     if not path.is_file():
         raise SuiteError(
             f"pretrained weights not found: {path}",
             "run `suite pretrain` to write them, or set `weights: {local: none}` in the card for random init",
         )
-    if path.suffix == ".safetensors":
-        from safetensors.torch import load_file
-
-        state = load_file(str(path))
-    else:
-        from suite.safeload import load_tensors
-
-        state = load_tensors(path, "convert it to safetensors (plain tensors), or point the card's weights at "
-                                   "another checkpoint")
-    if weights.prefix:
-        state = {k[len(weights.prefix):]: v for k, v in state.items() if k.startswith(weights.prefix)}
-        if not state:
-            raise SuiteError(f"no key in {path} starts with '{weights.prefix}'", "fix weights.prefix in the card")
-    return state
+    return load_into(backbone, path, source=f"pretrained weights {path}", match=weights.match,
+                     rename=prefixed(weights.prefix) if weights.prefix else None,
+                     fix="build the model with the pretraining config (size, max_len, layers), check the card's "
+                         "weights.prefix and family, or set weights.match: intersect")

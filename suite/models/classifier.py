@@ -4,12 +4,11 @@ The trainer calls `embed`, `classify` (= `forward`) and `set_mode`:
 - "finetune": every parameter trains (the authors' downstream scripts never freeze; findna-facts §5.1);
 - "probe": linear probing as the paper defines it (Table 1, facts §5.1): the whole backbone, stem included, is
   frozen and kept in eval mode (dropout off, even after `model.train()`); only the head trains.
-`load_backbone` puts pretrained (teacher) weights into the backbone, checked key by key and shape by shape.
+Pretrained weights go into `backbone` through suite/models/weights.py (build_model).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
 
 import torch
@@ -22,20 +21,6 @@ from suite.models.contract import backbone_outputs, check_pooling
 from suite.models.pooling import POOLED_WIDTH, POOLINGS
 
 Mode = Literal["finetune", "probe"]
-
-
-@dataclass(frozen=True)
-class LoadReport:
-    """What `load_backbone` did: keys copied, and model keys left at random init (only with match=intersect)."""
-
-    loaded: tuple[str, ...]
-    left_random: tuple[str, ...]
-    unused: tuple[str, ...]
-
-
-def _shown(keys) -> str:
-    keys = sorted(keys)
-    return ", ".join(keys[:6]) + (f" … ({len(keys)} in all)" if len(keys) > 6 else "")
 
 
 class SequenceClassifier(nn.Module):
@@ -91,35 +76,3 @@ class SequenceClassifier(nn.Module):
         if self.mode == "probe":
             self.backbone.eval()  # a frozen feature extractor: dropout stays off
         return self
-
-    # ---- weights ------------------------------------------------------------------------------------------
-    def load_backbone(self, state_dict: dict[str, Tensor], match: str = "exact") -> LoadReport:
-        """Copy pretrained weights into the backbone (style §6.5; facts §5.1 for `intersect`).
-
-        match="exact": the key sets must be equal. match="intersect": the authors' loader (shared keys are
-        copied, model keys the checkpoint lacks stay random, extra checkpoint keys are ignored), but at least
-        one key must match. In both cases a shape mismatch is an error naming the keys.
-        """
-        own = self.backbone.state_dict()
-        missing = set(own) - set(state_dict)
-        unused = set(state_dict) - set(own)
-        if match == "exact" and (missing or unused):
-            parts = [f"missing from the checkpoint: {_shown(missing)}" if missing else "",
-                     f"not in the model: {_shown(unused)}" if unused else ""]
-            raise SuiteError(
-                "pretrained weights do not fit the backbone (" + "; ".join(p for p in parts if p) + ")",
-                "build the model with the pretraining config (size, max_len, layers) or set weights.match: intersect",
-            )
-        if match not in ("exact", "intersect"):
-            raise SuiteError(f"unknown weights match '{match}'", "use 'exact' or 'intersect'")
-        shared = set(own) & set(state_dict)
-        if not shared:
-            raise SuiteError("no key of the pretrained weights matches the backbone", "check weights.prefix and family")
-        bad = [f"{k} {tuple(state_dict[k].shape)} vs {tuple(own[k].shape)}" for k in sorted(shared)
-               if state_dict[k].shape != own[k].shape]
-        if bad:
-            raise SuiteError(f"pretrained weights have wrong shapes: {_shown(bad)}", "use the card's width and hidden size")
-        with torch.no_grad():
-            for key in shared:
-                own[key].copy_(state_dict[key])
-        return LoadReport(tuple(sorted(shared)), tuple(sorted(missing)), tuple(sorted(unused)))

@@ -10,9 +10,9 @@ A hub model's card names `weights: {hub_id, revision}`. Its *snapshot* is the fo
 3. the HF cache (`huggingface_hub.snapshot_download(..., local_files_only=True)`, honouring HF_HOME / HF_HUB_CACHE).
 Nothing found → one MissingWeights line naming the hub id, every place searched and `suite models fetch NAME`.
 
-`fetch` is the only function that downloads. Weights are read only with safetensors or
-`torch.load(weights_only=True)`, so a checkpoint cannot run code; `trust_remote_code` is never used anywhere:
-each family builds its architecture from transformers' native classes or from our own modules.
+`fetch` is the only function that downloads. The weights are read by suite/models/weights.py (safetensors or
+weights-only, never code); `trust_remote_code` is never used anywhere: each family builds its architecture from
+transformers' native classes or from our own modules.
 Only the standard library is imported at module level: `suite models` calls `is_present` for every card.
 """
 
@@ -24,9 +24,8 @@ from pathlib import Path
 
 from suite.errors import MissingWeights, SuiteError
 from suite.models.spec import WeightsSpec
+from suite.models.weights import INDEX_FILES, WEIGHT_FILES
 
-WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")  # preferred first: safetensors cannot run code
-INDEX_FILES = ("model.safetensors.index.json", "pytorch_model.bin.index.json")
 # what `fetch` downloads: config, tokenizer files and one weights format (never TF/Flax/ONNX copies)
 FETCH_PATTERNS = ("*.json", "*.txt", "*.model")  # remote-code *.py files are never fetched
 
@@ -106,40 +105,6 @@ def resolve_snapshot(weights: WeightsSpec, model_name: str) -> Path:
     )
 
 
-def weights_files(snapshot: Path) -> list[Path]:
-    """The weights file(s) of a snapshot: a single file, or the shards its index lists (safetensors first)."""
-    for name in WEIGHT_FILES:
-        if (snapshot / name).is_file():
-            return [snapshot / name]
-    for name in INDEX_FILES:
-        index = snapshot / name
-        if index.is_file():
-            shards = sorted(set(json.loads(index.read_text())["weight_map"].values()))
-            missing = [s for s in shards if not (snapshot / s).is_file()]
-            if missing:
-                raise MissingWeights(f"{index} lists shards that are not there: {', '.join(missing)}",
-                                     "fetch the snapshot again (`suite models fetch NAME`)")
-            return [snapshot / s for s in shards]
-    raise MissingWeights(f"no weights file in {snapshot} (looked for {', '.join(WEIGHT_FILES + INDEX_FILES)})",
-                         "point --set weights=PATH at a complete snapshot")
-
-
-def read_state_dict(snapshot: Path) -> dict:
-    """Every tensor of a snapshot's weights, on CPU, read without executing code (safetensors / weights_only)."""
-    state = {}
-    for path in weights_files(snapshot):
-        if path.suffix == ".safetensors":
-            from safetensors.torch import load_file
-
-            state.update(load_file(str(path)))
-        else:
-            from suite.safeload import load_tensors
-
-            state.update(load_tensors(path, "fetch the snapshot's safetensors weights (`suite models fetch NAME`) "
-                                            "or convert the checkpoint to safetensors"))
-    return state
-
-
 def read_config(snapshot: Path) -> dict:
     """The snapshot's config.json as a dict."""
     try:
@@ -147,14 +112,6 @@ def read_config(snapshot: Path) -> dict:
     except (OSError, json.JSONDecodeError) as exc:
         raise SuiteError(f"cannot read {snapshot / 'config.json'} ({type(exc).__name__})",
                          "fetch the snapshot again") from exc
-
-
-def weights_digest_file(snapshot: Path) -> Path:
-    """The file whose sha256 identifies the weights in a run key (the single weights file, or the index)."""
-    for name in WEIGHT_FILES + INDEX_FILES:
-        if (snapshot / name).is_file():
-            return snapshot / name
-    return weights_files(snapshot)[0]
 
 
 def fetch(name: str, to: Path | None = None) -> Path:

@@ -8,8 +8,7 @@ A wrapped model sees the suite's input, one-hot (B, L, 5) over A, C, G, T, N wit
 3. runs the model on the padded window batch and pools each window (`pool_windows`: [CLS] or a masked mean);
 4. averages the windows of each sequence (`average_windows`), giving the (B, E) sequence vector that the wrapper
    returns as its one [CLS] output (K = 1, cards use `pooling: cls_mean`).
-`load_checked` copies a published state dict into a native module after an explicit rename and checks keys and
-shapes (nanoGPT's `from_pretrained`), refusing anything unexplained.
+The weights load through suite/models/weights.py (`load_into` with each family's `rename`).
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from suite.errors import SuiteError
 from suite.models.families._nucleotides import strings
@@ -78,33 +77,6 @@ def sequence_outputs(vector: Tensor, length: int) -> tuple[Tensor, Tensor]:
     """The backbone protocol's (tokens (B, L, E) zeros, cls (B, 1, E)) for a sequence-level vector (B, E)."""
     tokens = vector.new_zeros(1, 1, 1).expand(vector.shape[0], length, vector.shape[-1])
     return tokens, vector[:, None, :]
-
-
-def load_checked(module: nn.Module, state: dict[str, Tensor], rename: Callable[[str], str | None],
-                 source: str, derived: Callable[[str], bool] = lambda key: False) -> None:
-    """Copy `state` into `module` after `rename` (a key → the module's key, or None = a known unused key, e.g.
-    the masked-LM head). Every module key must be filled and every kept key used, with equal shapes; module
-    keys for which `derived(key)` holds are buffers computed from the config (rotary frequencies), not loaded."""
-    mapped = {}
-    for key, value in state.items():
-        new = rename(key)
-        if new is not None:
-            mapped[new] = value
-    own = {k: v for k, v in module.state_dict().items() if not derived(k)}
-    missing = sorted(set(own) - set(mapped))
-    unused = sorted(set(mapped) - set(own))
-    if missing or unused:
-        shown = lambda keys: ", ".join(keys[:4]) + (f" … ({len(keys)} in all)" if len(keys) > 4 else "")  # noqa: E731
-        parts = ([f"missing: {shown(missing)}"] if missing else []) + ([f"unexpected: {shown(unused)}"] if unused else [])
-        raise SuiteError(f"weights in {source} do not fit the architecture ({'; '.join(parts)})",
-                         "use the snapshot's own config.json (a complete `save_pretrained` folder)")
-    bad = [f"{k} {tuple(mapped[k].shape)} vs {tuple(own[k].shape)}" for k in sorted(own)
-           if mapped[k].shape != own[k].shape]
-    if bad:
-        raise SuiteError(f"weights in {source} have wrong shapes: {', '.join(bad[:4])}",
-                         "the snapshot's config.json and weights disagree; fetch it again")
-    missing_ok = module.load_state_dict({k: v.to(own[k].dtype) for k, v in mapped.items()}, strict=False)
-    assert not missing_ok.unexpected_keys and all(derived(k) for k in missing_ok.missing_keys)
 
 
 def read_vocab(path, expected: list[str], name: str) -> dict[str, int]:

@@ -23,10 +23,11 @@ import time
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 from torch import nn
 
 from suite.errors import SuiteError
+from suite.models.weights import load_into, read_tensors
 
 STEPS = "steps"
 
@@ -83,21 +84,17 @@ def latest_checkpoint(run_dir: Path) -> Path | None:
 
 
 def load_checkpoint(path: Path, module: nn.Module, optimizer: torch.optim.Optimizer | None = None) -> dict:
-    """Load a snapshot into `module` (strict) and `optimizer`, restore the RNG states; returns state.json."""
+    """Load a snapshot into `module` (exact keys and shapes) and `optimizer`, restore the RNG states; returns
+    state.json."""
     path = Path(path)
+    fix = f"resume with the configuration it was written with, or delete {path} to resume from the snapshot before it"
     try:
-        tensors = load_file(str(path / "pretrainer.safetensors"))
         state = json.loads((path / "state.json").read_text())
     except (OSError, ValueError) as exc:
-        raise SuiteError(f"checkpoint {path} cannot be read ({exc.__class__.__name__})",
-                         f"delete {path} to resume from the snapshot before it") from exc
-    device = next(iter(module.state_dict().values())).device
-    missing, unexpected = module.load_state_dict({k: v.to(device) for k, v in tensors.items()}, strict=False)
-    if missing or unexpected:
-        raise SuiteError(f"checkpoint {path} does not fit the model (missing {missing[:3]}, unexpected "
-                         f"{unexpected[:3]})", "resume with the configuration it was written with")
+        raise SuiteError(f"checkpoint {path} cannot be read ({exc.__class__.__name__})", fix) from exc
+    load_into(module, path / "pretrainer.safetensors", source=f"checkpoint {path}", fix=fix)
     if optimizer is not None:
-        load_optimizer(path / "optimizer.pt", optimizer, device)
+        load_optimizer(path / "optimizer.pt", optimizer, next(iter(module.state_dict().values())).device)
     set_rng_state(state["rng"])
     return state
 
@@ -106,13 +103,11 @@ def load_optimizer(file: Path, optimizer: torch.optim.Optimizer, device) -> None
     """The AdamW state of a snapshot, read as plain tensors only (torch.load with weights_only=True). A snapshot
     without optimizer.pt (deleted on purpose) resumes with a fresh optimizer state: same weights, step and
     schedules, new moment estimates."""
-    from suite.safeload import load_tensors
-
     if not file.is_file():
         return
     fix = (f"delete {file} to resume with a fresh optimizer state, or delete its snapshot folder {file.parent} to "
            "resume from the one before it")
-    state = load_tensors(file, fix, map_location=device)
+    state = read_tensors(file, fix, map_location=device)
     try:
         optimizer.load_state_dict(state)
     except (KeyError, ValueError, TypeError, IndexError) as exc:
@@ -156,5 +151,6 @@ def load_backbone(run_dir: str | Path) -> nn.Module:
     if not FAMILIES.names():
         load_families()
     backbone = FAMILIES.get(config["family"])(config["backbone_params"], None, str(config_path))
-    backbone.load_state_dict(load_file(str(run_dir / config["weights_file"])), strict=True)
+    load_into(backbone, run_dir / config["weights_file"], source=f"pretrained model {run_dir}",
+              fix="use the config.json and weights one `suite pretrain` run exported together")
     return backbone

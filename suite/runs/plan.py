@@ -18,6 +18,7 @@ from suite.data.cache import cache_dir, digest
 from suite.data.sources import locate
 from suite.errors import CorruptData, DataNotFound, MissingWeights, SuiteError
 from suite.models import get_model_spec
+from suite.models.weights import WEIGHT_FILES, weights_sha
 from suite.provenance import code_version, key_of
 from suite.runs.profiles import get_profile
 from suite.runs.request import RunRequest
@@ -181,7 +182,7 @@ def resolve_weights(model: dict, weights: str, network: str | None = None) -> tu
             "run `suite pretrain` to write them, use --profile quick, or --set weights=none for random init",
         )
     model = {**model, "weights": {**model["weights"], "local": str(path.parent)}}
-    return model, digest(path)
+    return model, weights_sha(path)
 
 
 def _checkpoint_meta(folder: Path) -> dict:
@@ -206,11 +207,10 @@ def _resolve_hub(model: dict, spec, weights: str) -> tuple[dict, str]:
 
     The snapshot's config.json fixes the architecture, so the card's sizes give way to one size "checkpoint"
     (as for a checkpoint folder); the run key hashes the weights file (or the shard index)."""
-    from suite.models.hub import resolve_snapshot, weights_digest_file
+    from suite.models.hub import is_snapshot, resolve_snapshot
     from suite.models.spec import WeightsSpec
 
     if weights != "card":  # an explicit folder is the only place looked in: never other weights silently
-        from suite.models.hub import WEIGHT_FILES, is_snapshot
 
         if not is_snapshot(Path(weights)):
             raise MissingWeights(f"--set weights={weights}: not a snapshot folder (config.json + "
@@ -220,7 +220,7 @@ def _resolve_hub(model: dict, spec, weights: str) -> tuple[dict, str]:
     snapshot = resolve_snapshot(spec, model["name"])
     model = {**model, "weights": {**model["weights"], "local": str(snapshot)},
              "sizes": {"checkpoint": {}}, "default_size": "checkpoint"}
-    return model, digest(weights_digest_file(snapshot))
+    return model, weights_sha(snapshot)
 
 
 def missing_weights(models, request: RunRequest, profile, known: list[Missing]) -> list[Missing]:

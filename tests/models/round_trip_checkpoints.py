@@ -39,7 +39,7 @@ def write_dnabert2(folder: Path, seed: int = 0, pooler: bool = False) -> torch.n
     from tokenizers import Tokenizer, models, pre_tokenizers, processors, trainers
 
     from suite.models.families import dnabert2
-    from suite.models.renames import to_published
+    from suite.models.weights import to_published
 
     folder.mkdir(parents=True, exist_ok=True)
     specials = ["[UNK]", "[CLS]", "[SEP]", "[PAD]", "[MASK]"]  # ids 0 … 4, as the hub tokenizer
@@ -81,7 +81,7 @@ def write_hyenadna(folder: Path, seed: int = 0, d_model: int = 16, n_layer: int 
     from safetensors.torch import save_file
 
     from suite.models.families import hyenadna
-    from suite.models.renames import to_published
+    from suite.models.weights import to_published
 
     folder.mkdir(parents=True, exist_ok=True)
     fixture = published("hyenadna_tiny_1k")

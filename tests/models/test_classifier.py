@@ -9,6 +9,7 @@ from suite.errors import SuiteError
 from suite.models import all_models, build_model, get_model_spec
 from suite.models.classifier import SequenceClassifier
 from suite.models.families.chordmixer import ChordMixer, ChordMixerConfig
+from suite.models.weights import load_into
 from tests.models.helpers import random_batch
 
 
@@ -75,7 +76,7 @@ def test_probe_freezes_the_backbone_and_finetune_does_not():
 def test_load_backbone_exact_copies_and_reports():
     teacher, student = tiny_backbone(seed=1), tiny_backbone(seed=2)
     model = SequenceClassifier(student, 2).eval()
-    report = model.load_backbone(teacher.state_dict())
+    report = load_into(model.backbone, teacher.state_dict(), source="t", fix="")
     assert report.left_random == () and report.unused == ()
     batch = random_batch([30, 4])
     torch.testing.assert_close(model.backbone(batch.one_hot, batch.lengths)[1], teacher(batch.one_hot, batch.lengths)[1])
@@ -86,11 +87,11 @@ def test_load_backbone_names_mismatched_keys_and_shapes():
     state = tiny_backbone().state_dict()
     state["layers.0.0.extra"] = state.pop("layers.0.0.fc1.bias")
     with pytest.raises(SuiteError, match=r"layers\.0\.0\.fc1\.bias.*layers\.0\.0\.extra"):
-        model.load_backbone(state)
+        load_into(model.backbone, state, source="t", fix="")
     wrong = tiny_backbone().state_dict()
     wrong["stem.weight"] = torch.zeros(3, 5)
     with pytest.raises(SuiteError, match=r"stem\.weight \(3, 5\)"):
-        model.load_backbone(wrong, match="intersect")
+        load_into(model.backbone, wrong, source="t", fix="", match="intersect")
 
 
 def test_load_backbone_intersect_keeps_extra_blocks_random():
@@ -99,7 +100,7 @@ def test_load_backbone_intersect_keeps_extra_blocks_random():
     long = ChordMixer(ChordMixerConfig(track_size=4, hidden=16, layers=1, n_cls=3, max_len=100, width=28))  # 7
     model = SequenceClassifier(long, 2)
     before = long.layers[0][6].fc1.weight.clone()
-    report = model.load_backbone(short.state_dict(), match="intersect")
+    report = load_into(model.backbone, short.state_dict(), source="t", fix="", match="intersect")
     assert report.left_random == tuple(sorted(f"layers.0.6.{k}" for k in ("fc1.bias", "fc1.weight", "fc2.bias", "fc2.weight")))
     assert torch.equal(long.layers[0][0].fc1.weight, short.layers[0][0].fc1.weight)
     assert torch.equal(long.layers[0][6].fc1.weight, before)

@@ -13,7 +13,7 @@ from suite.errors import SuiteError
 from suite.models import get_model_spec
 from suite.models.families import dnabert2
 from suite.models.heads import final_linear
-from suite.models.renames import to_published
+from suite.models.weights import to_published
 from tests.models.helpers import built_like_a_run, real_batch
 from tests.models.round_trip_checkpoints import published, write_dnabert2
 

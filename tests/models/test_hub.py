@@ -14,7 +14,8 @@ import torch
 
 from suite.errors import MissingWeights, SuiteError
 from suite.models import get_model_spec
-from suite.models.hub import folder_name, read_state_dict, resolve_snapshot
+from suite.models.hub import folder_name, resolve_snapshot
+from suite.models.weights import read_tensors
 from suite.models.spec import WeightsSpec
 from suite.runs.plan import resolve_weights
 from tests.models.tiny_snapshots import dnabert_snapshot
@@ -75,7 +76,7 @@ def test_pickled_code_is_refused(tmp_path):
     (folder / "config.json").write_text("{}")
     torch.save({"w": torch.zeros(1), "payload": Path("x")}, folder / "pytorch_model.bin")  # a non-tensor object
     with pytest.raises(SuiteError, match="is not a plain tensor checkpoint") as refused:
-        read_state_dict(folder)
+        read_tensors(folder, "fetch the snapshot again")
     assert "weights_only=False" not in str(refused.value) and "pytorch_model.bin" in str(refused.value)
 
 

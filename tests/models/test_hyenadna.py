@@ -16,7 +16,7 @@ import torch.nn.functional as F
 
 from suite.models import get_model_spec
 from suite.models.families import hyenadna
-from suite.models.renames import to_published
+from suite.models.weights import to_published
 from tests.models.helpers import built_like_a_run, real_batch
 from tests.models.round_trip_checkpoints import published, write_hyenadna
 from tests.models.test_dnabert2 import eval_loss, steps

@@ -17,7 +17,7 @@ from suite.data.encode import encode
 from suite.errors import SuiteError
 from suite.models import build_backbone, get_model_spec
 from suite.models.families.chordmixer import load_authors
-from suite.models.renames import RenameTable, to_ours
+from suite.models.weights import RenameTable, load_into
 from tests.conftest import torch_threads
 from tests.models.golden import GOLDEN, assert_matches, max_error, read_fixture
 
@@ -129,8 +129,7 @@ def test_per_sequence_rotation_departs_from_the_authors_on_padded_batches():
 def test_variable_lengths_match_the_cm_repo_per_sequence_roll():
     _, golden, provenance = read_fixture("chordmixer_cm")
     model = backbone(provenance, "per_sequence")
-    own = model.state_dict()
-    model.load_state_dict(to_ours(CM_RENAMES, weights("chordmixer_cm"), own, model.config.blocks_per_layer, "cm"))
+    load_into(model, weights("chordmixer_cm"), source="cm", fix="", rename=CM_RENAMES.rename(model.config.blocks_per_layer))
     x, lengths = suite_one_hot(provenance["strings"])
     assert torch.equal(x, golden["one_hot"]) and torch.equal(lengths, golden["lengths"])
     tokens, cls, states = run(model, x, lengths, every_block=True)

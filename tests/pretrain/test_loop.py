@@ -125,10 +125,10 @@ def test_quick_pretraining_learns_and_registers(tmp_path, cohn_fasta):
     teacher = load_file(str(run_dir / "teacher.safetensors"))
     assert student.keys() == teacher.keys() and any(not torch.equal(student[k], teacher[k]) for k in student)
     backbone = load_backbone(run_dir)
-    from suite.models import get_model_spec, read_weights
-    from suite.models.spec import WeightsSpec
+    from suite.models import get_model_spec
+    from suite.models.weights import read_tensors
 
-    state = read_weights(WeightsSpec(local=str(run_dir), file="teacher.safetensors"))
+    state = read_tensors(run_dir / "teacher.safetensors", "")
     assert all(torch.equal(v, state[k]) for k, v in backbone.state_dict().items())
     assert get_model_spec("findna").weights.file == "teacher.safetensors"
 

@@ -48,7 +48,7 @@ from suite.cards import build as build_strict
 from suite.errors import SuiteError
 from suite.models import FAMILIES
 from suite.models.contract import Outputs
-from suite.models.renames import RenameTable, to_ours
+from suite.models.weights import RenameTable, load_into
 
 OUTPUTS = Outputs(tokens=True, cls=10, cls_param="n_cls")  # per-position outputs and n_cls [CLS] slots
 
@@ -233,10 +233,11 @@ def load_authors(model: ChordMixer, published: dict[str, Tensor], source: str) -
     if model.config.prenorm != "none":
         raise SuiteError(f"{source}: the authors' network has no normalisation (prenorm 'None', facts §1.1)",
                          "load their weights into a backbone with prenorm: none")
-    ours = to_ours(authors_renames(model.config.layers), published, model.state_dict(),
-                   model.config.blocks_per_layer, source)
-    ours["stem.weight"] = ours["stem.weight"][:, AUTHORS_COLUMNS]
-    model.load_state_dict(ours)
+    if "embedding.weight" in published:
+        published = {**published, "embedding.weight": published["embedding.weight"][:, AUTHORS_COLUMNS]}
+    rename = authors_renames(model.config.layers).rename(model.config.blocks_per_layer)
+    load_into(model, published, source=source, rename=rename,
+              fix="load a FinDNA Model4Pretrain state dict (their checkpoint's \"Teacher\" or \"Student\")")
 
 
 def _xavier(module: nn.Module) -> None:

@@ -27,6 +27,7 @@ from suite.errors import SuiteError
 from suite.models import FAMILIES
 from suite.models import wrapped
 from suite.models.contract import Outputs
+from suite.models.weights import SNAPSHOT_FIX, load_into
 
 OUTPUTS = Outputs(tokens=False, cls=1)  # one vector per sequence, in the one [CLS] slot (no per-position outputs)
 
@@ -137,5 +138,5 @@ def build(params: dict, recipe: dict | None = None, source: str = "dnabert") -> 
         raise SuiteError(f"{snapshot}: vocab.txt has {len(vocab)} tokens but config.json says vocab_size "
                          f"{hf_config.get('vocab_size')}", "the snapshot is inconsistent; fetch it again")
     backbone = DnabertBackbone(config, hf_config, vocab)
-    wrapped.load_checked(backbone, hub.read_state_dict(snapshot), rename, str(snapshot))
+    load_into(backbone, snapshot, source=str(snapshot), rename=rename, fix=SNAPSHOT_FIX)
     return backbone

@@ -31,7 +31,7 @@ from suite.errors import SuiteError
 from suite.models import FAMILIES
 from suite.models.contract import Outputs
 from suite.models.families._nucleotides import strings
-from suite.models.renames import RenameTable, to_ours
+from suite.models.weights import SNAPSHOT_FIX, RenameTable, load_into
 
 OUTPUTS = Outputs(tokens=False, cls=1)  # one vector per sequence, in the one [CLS] slot (no per-position outputs)
 
@@ -60,7 +60,6 @@ RENAMES = RenameTable(
         "bert.pooler.dense.bias": "pooler.bias",
     },
     discarded=("cls.predictions.",),  # the MLM head (BertForMaskedLM); the classifier never uses it
-    optional=("pooler.weight", "pooler.bias"),  # absent from the MLM checkpoint: fresh, as in their fine-tuning
 )
 
 
@@ -233,10 +232,11 @@ def _init_bert(module: nn.Module) -> None:
         nn.init.zeros_(module.bias)
 
 
-def load_published(model: DNABERT2, published: dict[str, Tensor], source: str) -> None:
-    """Copy a published state dict (hub names) into the model through RENAMES; exact keys and shapes."""
-    ours = to_ours(RENAMES, published, model.state_dict(), model.config.num_hidden_layers, source)
-    model.load_state_dict(ours, strict=False)  # to_ours has checked every key; only the optional pooler may be absent
+def load_published(model: DNABERT2, published: dict[str, Tensor] | Path, source: str) -> None:
+    """Copy a published state dict or snapshot (hub names) into the model through RENAMES; exact keys and shapes.
+    The pooler may be absent (the MLM checkpoint has none): it starts fresh, as in their fine-tuning."""
+    load_into(model, published, source=source, rename=RENAMES.rename(model.config.num_hidden_layers),
+              optional=lambda key: key.startswith("pooler."), fix=SNAPSHOT_FIX)
 
 
 def config_from_snapshot(snapshot: Path, source: str) -> dict:
@@ -262,8 +262,6 @@ def build(params: dict, recipe: dict | None = None, source: str = "dnabert2") ->
     config = build_strict(DNABERT2Config, params, source)
     model = DNABERT2(config)
     if snapshot:
-        from suite.models.hub import read_state_dict
-
         model.tokenizer = BPETokenizer(Path(snapshot) / "tokenizer.json", config.max_tokens)
-        load_published(model, read_state_dict(Path(snapshot)), f"{source} ({snapshot})")
+        load_published(model, Path(snapshot), f"{source} ({snapshot})")
     return model

@@ -35,7 +35,7 @@ from suite.errors import SuiteError
 from suite.models import FAMILIES
 from suite.models.contract import Outputs
 from suite.models.families._nucleotides import codes
-from suite.models.renames import RenameTable, to_ours
+from suite.models.weights import SNAPSHOT_FIX, RenameTable, load_into
 
 OUTPUTS = Outputs(tokens=True, cls=1)  # per-position states and their mean as the one [CLS] slot
 
@@ -275,16 +275,16 @@ class HyenaDNA(nn.Module):
         return states, vector[:, None, :]
 
 
-def load_published(model: HyenaDNA, published: dict[str, Tensor], source: str) -> None:
-    """Copy a published state dict (-hf hub names) into the model through RENAMES; exact keys and shapes."""
-    model.load_state_dict(to_ours(RENAMES, published, model.state_dict(), model.config.n_layer, source))
+def load_published(model: HyenaDNA, published: dict[str, Tensor] | Path, source: str) -> None:
+    """Copy a published state dict or snapshot (-hf hub names) into the model through RENAMES; exact keys and shapes."""
+    load_into(model, published, source=source, rename=RENAMES.rename(model.config.n_layer), fix=SNAPSHOT_FIX)
 
 
 @FAMILIES.register("hyenadna")
 def build(params: dict, recipe: dict | None = None, source: str = "hyenadna") -> HyenaDNA:
     """Without `snapshot`: the card's architecture at random init. With `snapshot` (set by build_model from
     suite/models/hub.py): config.json's architecture, the snapshot's tokenizer and weights through RENAMES."""
-    from suite.models.hub import read_config, read_state_dict
+    from suite.models.hub import read_config
 
     params = {**params, **(recipe or {})}
     snapshot = params.pop("snapshot", None)
@@ -294,5 +294,5 @@ def build(params: dict, recipe: dict | None = None, source: str = "hyenadna") ->
     model = HyenaDNA(build_strict(HyenaConfig, params, source))
     if snapshot:
         model.tokenizer = CharTokenizer.from_snapshot(Path(snapshot))
-        load_published(model, read_state_dict(Path(snapshot)), f"{source} ({snapshot})")
+        load_published(model, Path(snapshot), f"{source} ({snapshot})")
     return model

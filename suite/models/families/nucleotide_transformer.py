@@ -35,6 +35,7 @@ from suite.errors import SuiteError
 from suite.models import FAMILIES
 from suite.models import wrapped
 from suite.models.contract import Outputs
+from suite.models.weights import SNAPSHOT_FIX, load_into
 
 OUTPUTS = Outputs(tokens=False, cls=1)  # one vector per sequence, in the one [CLS] slot (no per-position outputs)
 
@@ -193,7 +194,7 @@ def build(params: dict, recipe: dict | None = None, source: str = "nucleotide_tr
                          f"{raw.get('vocab_size')}", "the snapshot is inconsistent; fetch it again")
     backbone = NTBackbone(config, hf_config, vocab, raw.get("add_bias_fnn"))
     rotary = hf_config.get("position_embedding_type") == "rotary"
-    wrapped.load_checked(backbone, hub.read_state_dict(snapshot), lambda key: rename(key, rotary), str(snapshot),
-                         derived=_derived)
+    load_into(backbone, snapshot, source=str(snapshot), rename=lambda key: rename(key, rotary), optional=_derived,
+              fix=SNAPSHOT_FIX)
     return backbone
 
