@@ -6,8 +6,10 @@ done (epoch k of N after its k-th epoch; N = the epochs its step budget allows, 
 planned_epochs). Left = elapsed × (total − done) / done: trials not started yet are assumed to go at the pace of
 the work so far, concurrency included (it is the wall clock's pace). The mean duration of finished trials, used
 before, ignored the work of the running ones and favoured whichever trials happened to finish first; it promised
-a minute for trials that took 6-13. The clock starts with the first trial (Ray's start-up is no trial's work);
-nothing is shown until an epoch has ended somewhere.
+a minute for trials that took 6-13. The pace alone is then floored by what the last trial needs on its own (a trial
+not started counts as one whole trial at the mean trial time, a running one the rest of its own time): on the demo
+the pace said 48 s for a last trial that then ran alone for 1.6 min (`ProgressView.eta`). The clock
+starts with the first trial (Ray's start-up is no trial's work); nothing is shown until an epoch has ended somewhere.
 """
 
 from __future__ import annotations
