@@ -11,9 +11,8 @@ in pieces; the 1,000-step column is the leaderboard's own seed-0 trial (experime
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from gue_leaderboard import TASKS, execute_logged, latest_trials
+from gue_leaderboard import TASKS, execute_logged, latest_trials, write_page
 
 MODEL = "findna"
 
@@ -79,10 +78,7 @@ def main() -> None:
                          f"{100 * (sum(full) + sum(gains)) / len(full):.2f}.")
         lines.append("Trial time is wall time on this 2-core machine, with other jobs running beside it when this "
                      "page was made (an upper bound).")
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write_page(args.out, lines)
 
 
 if __name__ == "__main__":

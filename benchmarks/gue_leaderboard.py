@@ -80,6 +80,14 @@ def learning_curves(request, model: str, seed: str = "0") -> list[str]:
     return lines
 
 
+def write_page(out: str, lines: list[str]) -> None:
+    """A benchmark's markdown page: written to `out` (folders made) and printed."""
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
 def execute_logged(request, label: str) -> list[dict]:
     """Run (or resume) `request` through `suite run`'s machinery; one status line; the leaderboard rows."""
     from rich.console import Console
@@ -159,10 +167,7 @@ def main() -> None:
         request = RunRequest(models=(model,), tasks=",".join(TASKS), seeds=(0,), profile="quick",
                              experiment=args.experiment)
         lines += ["", f"## Learning curve: {model}", "", *learning_curves(request, model)]
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write_page(args.out, lines)
 
 
 if __name__ == "__main__":

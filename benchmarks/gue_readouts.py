@@ -19,9 +19,8 @@ from __future__ import annotations
 
 import argparse
 import platform
-from pathlib import Path
 
-from gue_leaderboard import TASKS, execute_logged, latest_trials
+from gue_leaderboard import TASKS, execute_logged, latest_trials, write_page
 
 READOUTS = ("cls_mean", "mean", "max", "cls_and_max")
 
@@ -101,10 +100,7 @@ def main() -> None:
             results[(model, readout)][t] >= results[c].get(t, -1.0) for c in rivals))))
     lines.append("| tasks won (within the model) | " + " | ".join(wins) + " |")
     lines.append("| trial time, summed (min) | " + " | ".join(f"{minutes[c]:.1f}" for c in columns) + " |")
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write_page(args.out, lines)
 
 
 if __name__ == "__main__":
