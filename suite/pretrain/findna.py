@@ -157,6 +157,7 @@ class StepOutput:
     cl: Tensor
     teacher_cls: Tensor | None  # (B, K, 5), for the centre update
     mask_fraction: float
+    mnm_accuracy: float  # share of masked tokens whose argmax is the true base (health: above the majority base)
 
 
 class FinDNAPretrainer(nn.Module):
@@ -196,8 +197,11 @@ class FinDNAPretrainer(nn.Module):
                 _, teacher_cls = self.teacher(teacher_view.x, lengths)
             cl = cl_loss(student_cls, teacher_cls, self.center, self.spec.tau_s, self.spec.tau_t,
                          self.spec.cl_softmax_over, self.spec.cl_reduction)
-        mask_fraction = student_view.mask.float().mean().item()
-        return StepOutput(w_mnm * mnm + w_cl * cl, mnm.detach(), cl.detach(), teacher_cls, mask_fraction)
+        mask = student_view.mask
+        mask_fraction = mask.float().mean().item()
+        targets = student_view.clean.argmax(-1)
+        accuracy = (token_logits[mask].argmax(-1) == targets[mask]).float().mean().item() if mask.any() else 0.0
+        return StepOutput(w_mnm * mnm + w_cl * cl, mnm.detach(), cl.detach(), teacher_cls, mask_fraction, accuracy)
 
     @torch.no_grad()
     def after_step(self, teacher_cls: Tensor | None, teacher_momentum: float) -> None:

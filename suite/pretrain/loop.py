@@ -63,6 +63,7 @@ class PretrainConfig:
     seed: int = 42
     max_n_frac: float = 0.1
     weighting: str = "length"
+    soft_mask: str = "upper"  # lowercase (soft-masked repeats) read as bases ("upper") or as N ("n")
     save_every: int = 100
     keep: int = 2
     method: FinDNASpec = FinDNASpec()
@@ -127,8 +128,16 @@ def run_name(config: PretrainConfig) -> str:
     name += f"-steps-{config.steps}" if config.steps is not None else ""
     base = profile_config(config.model, config.profile, steps=config.steps)
     if dataclasses.replace(config, method=dataclasses.replace(config.method, views=base.method.views)) != base:
-        name += "-" + key_of(config.to_dict())[:8]  # any other change: its own folder, named by the config's hash
+        name += "-" + key_of(changed_fields(config))[:8]  # any other change: its own folder, named by its hash
     return name
+
+
+def changed_fields(config: PretrainConfig) -> dict:
+    """The fields that differ from PretrainConfig's defaults (method included): what names a variant, so adding a
+    field with a default never renames an existing checkpoint folder."""
+    defaults, values = PretrainConfig().to_dict(), config.to_dict()
+    method = {k: v for k, v in values.pop("method").items() if v != defaults["method"][k]}
+    return {**{k: v for k, v in values.items() if v != defaults[k]}, **({"method": method} if method else {})}
 
 
 def with_views(config: PretrainConfig, views: str) -> PretrainConfig:
@@ -146,6 +155,17 @@ class PretrainResult:
     history: list[dict]  # per-step metrics of this call
     run_id: str | None
     weights: Path | None  # the exported backbone (at the end of training only)
+
+
+def composition_baseline(codes: torch.Tensor) -> dict[str, float]:
+    """What MNM must beat to have learned more than base composition: the accuracy of always guessing the corpus's
+    most frequent base, and the cross-entropy (nats) of predicting its base frequencies. A healthy pretraining's
+    `train/mnm_accuracy` ends above the first and its `train/mnm_loss` below the second (issue 21)."""
+    freq = torch.bincount(codes.reshape(-1).long(), minlength=5).double()
+    freq = freq / freq.sum()
+    present = freq[freq > 0]
+    return {"corpus/majority_base_accuracy": float(freq.max()),
+            "corpus/base_entropy": float(-(present * present.log()).sum())}
 
 
 def train_step(pretrainer: FinDNAPretrainer, optimizer: torch.optim.Optimizer, params: list, batch: torch.Tensor,
@@ -198,7 +218,7 @@ def pretrain(config: PretrainConfig, fasta: str | Path, out: str | Path = "runs/
     # ============ data: fixed-length windows, encoded once ... ============
     torch.manual_seed(config.seed)
     codes = torch.from_numpy(sample_windows(fasta, config.n_windows, config.window_len, config.seed,
-                                            config.max_n_frac, config.weighting)).to(device)
+                                            config.max_n_frac, config.weighting, config.soft_mask)).to(device)
     one_hot = torch.from_numpy(ONE_HOT).to(device)
 
     # ============ building student and teacher networks ... ============
@@ -215,7 +235,9 @@ def pretrain(config: PretrainConfig, fasta: str | Path, out: str | Path = "runs/
     step, run_id = 0, None
     snapshot = latest_checkpoint(run_dir)
     if snapshot is not None:
-        saved = json.loads((snapshot / "state.json").read_text())["config"]
+        # a field added since the snapshot was written reads as its default (what that run used)
+        saved = json.loads(json.dumps(PretrainConfig.from_dict(
+            json.loads((snapshot / "state.json").read_text())["config"]).to_dict()))
         current = json.loads(json.dumps(config.to_dict()))  # the JSON form, as saved
         if saved != current:
             diff = sorted(k for k in set(saved) | set(current) if saved.get(k) != current.get(k))
@@ -240,7 +262,7 @@ def pretrain(config: PretrainConfig, fasta: str | Path, out: str | Path = "runs/
         views = torch.Generator().manual_seed(config.seed * 1_000_003 + 10)
         u = apply_view(sample, pretrainer.student_view, views, pretrainer.spec.augment).x
         v = apply_view(sample, pretrainer.teacher_view, views, pretrainer.spec.augment).x
-        writer.log(0, view_dissimilarity(u, v))
+        writer.log(0, {**view_dissimilarity(u, v), **composition_baseline(codes)})
 
     def snapshot_state() -> dict:
         return {"config": config.to_dict(), "total_steps": total, "run_id": run_id}
@@ -258,7 +280,7 @@ def pretrain(config: PretrainConfig, fasta: str | Path, out: str | Path = "runs/
             out = train_step(pretrainer, optimizer, params, batch, generator, config.clip_grad, step)
             metrics = {"train/loss": out.loss.item(), "train/mnm_loss": out.mnm.item(), "train/cl_loss": out.cl.item(),
                        "train/lr": float(lr_schedule[step]), "train/teacher_momentum": float(momentum_schedule[step]),
-                       "train/mask_fraction": out.mask_fraction,
+                       "train/mask_fraction": out.mask_fraction, "train/mnm_accuracy": out.mnm_accuracy,
                        **{f"train/{k}": v for k, v in pretrainer.diagnostics(out.teacher_cls).items()}}
             pretrainer.after_step(out.teacher_cls, float(momentum_schedule[step]))  # EMA teacher, centre (after the
             step += 1  # diagnostics, which read the centre this step's targets were computed with)

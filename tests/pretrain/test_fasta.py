@@ -5,7 +5,15 @@ import numpy as np
 import pytest
 
 from suite.data.encode import decode
-from suite.data.fasta import build_index, index_path, sample_windows
+from suite.data.fasta import (
+    BgzfBlocks,
+    bgzip,
+    build_index,
+    index_path,
+    is_bgzf,
+    open_corpus,
+    sample_windows,
+)
 from suite.errors import CorruptData, SuiteError
 
 RNG = np.random.default_rng(0)
@@ -43,7 +51,8 @@ def test_windows_are_real_substrings_and_reproducible(fastas):
     plain, gz = fastas
     windows = sample_windows(plain, 300, 50, seed=3, max_n_frac=1.0)
     assert windows.shape == (300, 50) and windows.dtype == np.uint8
-    assert index_path(plain).is_file()  # saved once, next to the writable file
+    assert index_path(plain).is_file()  # saved once, in the cache, never next to the data
+    assert index_path(plain).parent.name == "fai" and not plain.with_name("genome.fa.fai").exists()
     genome = [CLEAN.upper(), GAPPY]
     for row in windows:
         text = decode(row)
@@ -89,3 +98,51 @@ def test_cohn_windows(cohn_fasta):
     assert windows.shape == (500, 200) and windows.max() <= 4
     assert np.array_equal(windows, sample_windows(cohn_fasta, 500, 200, seed=42, max_n_frac=0.05))
     assert ((windows == 4).mean(1) <= 0.05).all()
+
+
+def test_bgzip_reads_by_block_and_agrees_with_plain(fastas, tmp_path):
+    plain, gz = fastas
+    packed = tmp_path / "genome.fa.bgz"
+    bgzip(plain, packed)
+    assert is_bgzf(packed) and not is_bgzf(gz) and not is_bgzf(plain)
+    assert gzip.decompress(packed.read_bytes()) == plain.read_bytes()  # a valid multi-member gzip, as bgzip's
+    assert np.array_equal(sample_windows(packed, 300, 50, seed=3, max_n_frac=1.0),
+                          sample_windows(plain, 300, 50, seed=3, max_n_frac=1.0))
+    assert index_path(packed, ".gzi").is_file() and index_path(packed).is_file()
+
+
+def test_bgzip_touches_only_the_blocks_a_window_needs(tmp_path):
+    genome = "".join(np.random.default_rng(1).choice(list("ACGT"), 400_000))  # about 7 BGZF blocks
+    write_fasta(tmp_path / "big.fa", [("chr", genome)], width=80)
+    bgzip(tmp_path / "big.fa", tmp_path / "big.fa.gz")
+    blocks = BgzfBlocks.scan(tmp_path / "big.fa.gz")
+    assert len(blocks.compressed) == 8  # 7 data blocks + the EOF block, none decompressed to find them
+    # samtools' .gzi layout: uint64 count, then (compressed, uncompressed) pairs of every block but the first
+    blocks.write(tmp_path / "x.gzi")
+    raw = (tmp_path / "x.gzi").read_bytes()
+    assert int.from_bytes(raw[:8], "little") == 7 and len(raw) == 8 + 7 * 16
+    assert np.array_equal(BgzfBlocks.read(tmp_path / "x.gzi").uncompressed, blocks.uncompressed)
+    index, bases = open_corpus(tmp_path / "big.fa.gz")
+    start = 200_000
+    where = index.offsets[0] + (start + np.arange(60)) // 80 * 81 + (start + np.arange(60)) % 80
+    assert bytes(bases[where]).decode() == genome[start : start + 60]
+    assert bases.decompressions <= 2
+
+
+def test_soft_mask_rule_and_plain_gzip_copy(tmp_path):
+    write_fasta(tmp_path / "masked.fa.gz", [("chr", "acgtacgtac" * 20 + "ACGTACGTAC" * 20)], width=60)
+    upper = sample_windows(tmp_path / "masked.fa.gz", 50, 20, seed=0, max_n_frac=1.0)
+    as_n = sample_windows(tmp_path / "masked.fa.gz", 50, 20, seed=0, max_n_frac=1.0, soft_mask="n")
+    assert (upper < 4).all() and (as_n == 4).any() and np.array_equal(as_n[as_n < 4], upper[as_n < 4])
+    assert not (sample_windows(tmp_path / "masked.fa.gz", 50, 20, seed=0, max_n_frac=0.0, soft_mask="n") == 4).any()
+    with pytest.raises(SuiteError):
+        sample_windows(tmp_path / "masked.fa.gz", 5, 20, seed=0, soft_mask="lower")
+
+
+def test_truncated_bgzip_is_one_line(fastas, tmp_path):
+    plain, _ = fastas
+    bgzip(plain, tmp_path / "cut.fa.gz")
+    data = (tmp_path / "cut.fa.gz").read_bytes()
+    (tmp_path / "cut.fa.gz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(CorruptData):
+        sample_windows(tmp_path / "cut.fa.gz", 5, 20, seed=0)

@@ -16,6 +16,7 @@ from suite.pretrain.findna import FinDNAPretrainer
 from suite.pretrain.loop import (
     PretrainConfig,
     build_backbone,
+    composition_baseline,
     pretrain,
     profile_config,
     run_name,
@@ -106,6 +107,13 @@ def test_quick_pretraining_learns_and_registers(tmp_path, cohn_fasta):
     (step, kl_sum), = metric_history(uri, result.run_id, "views/kl_eq10_sum")
     (_, kl_mean), = metric_history(uri, result.run_id, "views/kl_code_row_mean")
     assert step == 0 and kl_sum > kl_mean > 0
+    # the health baselines at step 0, and the masked-base accuracy at every step
+    (step, majority), = metric_history(uri, result.run_id, "corpus/majority_base_accuracy")
+    (_, entropy), = metric_history(uri, result.run_id, "corpus/base_entropy")
+    assert step == 0 and 0.25 <= majority < 0.5 and 1.2 < entropy <= np.log(4) + 1e-9
+    accuracy = np.array([h["train/mnm_accuracy"] for h in result.history])
+    assert len(metric_history(uri, result.run_id, "train/mnm_accuracy")) == 300
+    assert ((accuracy >= 0) & (accuracy <= 1)).all()
     from mlflow.tracking import MlflowClient
 
     run = MlflowClient(tracking_uri=uri).get_run(result.run_id)
@@ -131,6 +139,13 @@ def test_quick_pretraining_learns_and_registers(tmp_path, cohn_fasta):
     state = read_tensors(run_dir / "teacher.safetensors", "")
     assert all(torch.equal(v, state[k]) for k, v in backbone.state_dict().items())
     assert get_model_spec("findna").weights.file == "teacher.safetensors"
+
+
+def test_composition_baseline_is_the_majority_base_and_the_frequency_entropy():
+    codes = torch.tensor([[0, 0, 0, 1], [2, 3, 0, 4]], dtype=torch.uint8)  # A 4/8, C, G, T, N 1/8 each
+    baseline = composition_baseline(codes)
+    assert baseline["corpus/majority_base_accuracy"] == pytest.approx(0.5)
+    assert baseline["corpus/base_entropy"] == pytest.approx(-(0.5 * np.log(0.5) + 4 * 0.125 * np.log(0.125)))
 
 
 def test_cm_mnm_exports_the_student(tmp_path, cohn_fasta):
