@@ -302,18 +302,53 @@ def _decompressed_copy(path: Path) -> Path:
     return target
 
 
-def open_corpus(path: str | Path) -> tuple[FastaIndex, np.ndarray | BgzfBases]:
-    """(index, bases): a memory map of a plain FASTA (or of a plain gzip's decompressed copy), or the block reader
-    of a BGZF one. Nothing is read whole."""
+@dataclass(frozen=True)
+class Corpus:
+    """What windows are sampled from: an index of records, their bases (ASCII bytes, random access) and where
+    they came from (recorded on the pretraining run)."""
+
+    name: str
+    index: FastaIndex
+    bases: np.ndarray | BgzfBases
+    sources: tuple[dict, ...]
+
+
+def open_corpus(path: str | Path) -> Corpus:
+    """A FASTA file as a corpus: a memory map of a plain FASTA (or of a plain gzip's decompressed copy), or the
+    block reader of a BGZF one. Nothing is read whole."""
     path = Path(path)
     if not path.is_file():
         raise DataNotFound(f"FASTA file {path} not found", "pass an existing FASTA (plain or .gz) with --fasta")
     with open(path, "rb") as handle:
         gzipped = handle.read(2) == GZIP_MAGIC
+    source = {"fasta": str(path.resolve()), "bytes": path.stat().st_size}
     if gzipped and is_bgzf(path):
-        return _open_bgzf(path)
+        return Corpus(str(path), *_open_bgzf(path), (source,))
     plain = _decompressed_copy(path) if gzipped else path
-    return load_index(plain), np.memmap(plain, dtype=np.uint8, mode="r")
+    return Corpus(str(path), load_index(plain), np.memmap(plain, dtype=np.uint8, mode="r"), (source,))
+
+
+def train_corpus(tasks: list, data_dir: str | Path | None = None) -> Corpus:
+    """The train splits of downstream tasks as a corpus, one record per sequence, labels unused (DNABERT-2's
+    further pretraining on the tasks' own sequences, its Table 3 "+" row). Only the train split is ever read: the
+    split is not a parameter, so dev and test cannot leak into pretraining."""
+    from suite.data.cache import load_split
+
+    if not tasks:
+        raise SuiteError("no task given for the in-domain corpus", "name tasks or groups, e.g. --tasks gue_tf")
+    names, lengths, parts, sources = [], [], [], []
+    letters = np.frombuffer(b"ACGTN", dtype=np.uint8)
+    for task in tasks:
+        split = load_split(task, "train", data_dir)
+        names.extend(f"{task.name}:{i}" for i in range(len(split)))
+        lengths.append(split.lengths)
+        parts.append(letters[split.seqs.codes])
+        sources.append({"task": task.name, "split": split.split, "sequences": len(split), "sha256": split.sha256})
+    lengths = np.concatenate(lengths).astype(np.int64)
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    width = np.maximum(lengths, 1)  # one "line" per record
+    index = FastaIndex(tuple(names), lengths, offsets, width, width)
+    return Corpus("train splits of " + ", ".join(t.name for t in tasks), index, np.concatenate(parts), tuple(sources))
 
 
 def gather(index: FastaIndex, data: np.ndarray, records: np.ndarray, starts: np.ndarray, length: int) -> np.ndarray:
@@ -323,7 +358,7 @@ def gather(index: FastaIndex, data: np.ndarray, records: np.ndarray, starts: np.
     return np.asarray(data[index.offsets[records][:, None] + (positions // lb) * lw + positions % lb])
 
 
-def sample_windows(path: str | Path, n: int, length: int, seed: int, max_n_frac: float = 0.1,
+def sample_windows(path: str | Path | Corpus, n: int, length: int, seed: int, max_n_frac: float = 0.1,
                    weighting: str = "length", soft_mask: str = "upper") -> np.ndarray:
     """n windows of `length` bases as uint8 codes (n, length) (A=0, C=1, G=2, T=3, N=4), reproducible for a seed.
 
@@ -335,7 +370,8 @@ def sample_windows(path: str | Path, n: int, length: int, seed: int, max_n_frac:
     if soft_mask not in SOFT_MASK_RULES:
         raise SuiteError(f"unknown soft_mask rule '{soft_mask}'", "use 'upper' (lowercase = bases) or 'n' (= N)")
     table = LOOKUP if soft_mask == "upper" else SOFT_MASKED_AS_N
-    index, data = open_corpus(path)
+    corpus = path if isinstance(path, Corpus) else open_corpus(path)
+    index, data, path = corpus.index, corpus.bases, corpus.name
     candidates = np.flatnonzero(index.lengths >= length)
     if candidates.size == 0:
         raise SuiteError(f"{path}: no record is {length} bp or longer (longest {index.lengths.max()})",

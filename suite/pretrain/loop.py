@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from suite.data.encode import ONE_HOT
-from suite.data.fasta import sample_windows
+from suite.data.fasta import open_corpus, sample_windows, train_corpus
 from suite.errors import SuiteError
 from suite.preflight import writable_folder
 from suite.pretrain.augment import AugmentSpec, apply_view
@@ -64,6 +64,8 @@ class PretrainConfig:
     max_n_frac: float = 0.1
     weighting: str = "length"
     soft_mask: str = "upper"  # lowercase (soft-masked repeats) read as bases ("upper") or as N ("n")
+    tasks: str = ""  # in-domain corpus: tasks or groups whose train splits are sampled ("" = the FASTA only)
+    task_fraction: float = 0.5  # share of the windows from the tasks when a FASTA is given too
     save_every: int = 100
     keep: int = 2
     method: FinDNASpec = FinDNASpec()
@@ -157,6 +159,33 @@ class PretrainResult:
     weights: Path | None  # the exported backbone (at the end of training only)
 
 
+def corpus_windows(config: PretrainConfig, fasta: str | Path | None) -> tuple[np.ndarray, list[dict]]:
+    """The run's windows (n_windows, window_len) and their sources: from the FASTA, from the train splits of
+    `config.tasks`, or `task_fraction` of them from the tasks and the rest from the FASTA."""
+    if fasta is None and not config.tasks:
+        raise SuiteError("no pretraining corpus given", "pass --fasta GENOME, --tasks TASKS, or both")
+    if config.tasks and not 0 < config.task_fraction <= 1:
+        raise SuiteError(f"task_fraction must be in (0, 1], got {config.task_fraction}", "e.g. task_fraction=0.5")
+    from_tasks = 0 if not config.tasks else config.n_windows if fasta is None else \
+        round(config.n_windows * config.task_fraction)
+    parts, sources = [], []
+    for corpus, n, seed in ((open_corpus(fasta) if fasta is not None else None, config.n_windows - from_tasks,
+                             config.seed),
+                            (_task_corpus(config.tasks) if from_tasks else None, from_tasks, config.seed + 1)):
+        if corpus is None or n == 0:
+            continue
+        parts.append(sample_windows(corpus, n, config.window_len, seed, config.max_n_frac, config.weighting,
+                                    config.soft_mask))
+        sources.extend({**source, "windows": n} for source in corpus.sources)
+    return np.concatenate(parts), sources
+
+
+def _task_corpus(names: str):
+    from suite.tasks import select_tasks
+
+    return train_corpus(select_tasks(names))
+
+
 def composition_baseline(codes: torch.Tensor) -> dict[str, float]:
     """What MNM must beat to have learned more than base composition: the accuracy of always guessing the corpus's
     most frequent base, and the cross-entropy (nats) of predicting its base frequencies. A healthy pretraining's
@@ -199,7 +228,7 @@ def _batch_rows(config: PretrainConfig, step: int, cache: dict) -> np.ndarray:
     return cache["order"][position * config.batch_size : (position + 1) * config.batch_size]
 
 
-def pretrain(config: PretrainConfig, fasta: str | Path, out: str | Path = "runs/checkpoints", name: str | None = None,
+def pretrain(config: PretrainConfig, fasta: str | Path | None, out: str | Path = "runs/checkpoints", name: str | None = None,
              tracking_uri: str | None = None, track: bool = True, device: str | None = None,
              stop_after: int | None = None, on_step: Callable[[int, dict], None] | None = None) -> PretrainResult:
     """Pretrain (or resume) `<out>/<name>` (default name: `run_name(config)`). `stop_after`: stop once this many
@@ -217,8 +246,8 @@ def pretrain(config: PretrainConfig, fasta: str | Path, out: str | Path = "runs/
 
     # ============ data: fixed-length windows, encoded once ... ============
     torch.manual_seed(config.seed)
-    codes = torch.from_numpy(sample_windows(fasta, config.n_windows, config.window_len, config.seed,
-                                            config.max_n_frac, config.weighting, config.soft_mask)).to(device)
+    windows, sources = corpus_windows(config, fasta)
+    codes = torch.from_numpy(windows).to(device)
     one_hot = torch.from_numpy(ONE_HOT).to(device)
 
     # ============ building student and teacher networks ... ============
@@ -253,7 +282,8 @@ def pretrain(config: PretrainConfig, fasta: str | Path, out: str | Path = "runs/
 
         writer = RunWriter(tracking_uri, EXPERIMENT, run_dir.name, run_id=run_id)
         run_id = writer.start(params=config.to_dict(), tags={Tag.KIND: Kind.PRETRAIN, Tag.MODEL: config.model,
-                                                             Tag.PROFILE: config.profile})
+                                                             Tag.PROFILE: config.profile,
+                                                             Tag.named("corpus"): json.dumps(sources)[:5000]})
 
     if writer is not None and step == 0:
         # Eq. 10's view dissimilarity (and the released code's variant) on a fixed seeded sample of the corpus
@@ -298,7 +328,8 @@ def pretrain(config: PretrainConfig, fasta: str | Path, out: str | Path = "runs/
             meta = {"model": card.name, "family": card.family,
                     "backbone_params": exported_params(card, config.size, overrides, pretrainer.export_backbone()),
                     "source": "teacher" if pretrainer.teacher is not None else "student", "step": step,
-                    "total_steps": total, "pretrain_config": config.to_dict(), "mlflow_run_id": run_id}
+                    "total_steps": total, "pretrain_config": config.to_dict(), "corpus": sources,
+                    "mlflow_run_id": run_id}
             networks = pretrainer.exported_networks()
             others = {name: net for name, net in networks.items() if name != meta["source"]}
             weights = export(run_dir, pretrainer.export_backbone(), card.weights.file, meta, others)

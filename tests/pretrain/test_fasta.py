@@ -122,7 +122,8 @@ def test_bgzip_touches_only_the_blocks_a_window_needs(tmp_path):
     raw = (tmp_path / "x.gzi").read_bytes()
     assert int.from_bytes(raw[:8], "little") == 7 and len(raw) == 8 + 7 * 16
     assert np.array_equal(BgzfBlocks.read(tmp_path / "x.gzi").uncompressed, blocks.uncompressed)
-    index, bases = open_corpus(tmp_path / "big.fa.gz")
+    corpus = open_corpus(tmp_path / "big.fa.gz")
+    index, bases = corpus.index, corpus.bases
     start = 200_000
     where = index.offsets[0] + (start + np.arange(60)) // 80 * 81 + (start + np.arange(60)) % 80
     assert bytes(bases[where]).decode() == genome[start : start + 60]
@@ -146,3 +147,20 @@ def test_truncated_bgzip_is_one_line(fastas, tmp_path):
     (tmp_path / "cut.fa.gz").write_bytes(data[: len(data) // 2])
     with pytest.raises(CorruptData):
         sample_windows(tmp_path / "cut.fa.gz", 5, 20, seed=0)
+
+
+def test_train_corpus_reads_only_the_train_split(data_env):
+    from suite.data.cache import load_split
+    from suite.data.fasta import train_corpus
+    from suite.tasks import get_task
+
+    task = get_task("prom_core_tata")
+    corpus = train_corpus([task])
+    assert [s["split"] for s in corpus.sources] == ["train"] and corpus.sources[0]["task"] == "prom_core_tata"
+    train = load_split(task, "train")
+    assert len(corpus.index.names) == len(train) and corpus.index.lengths.sum() == train.lengths.sum()
+    windows = sample_windows(corpus, 50, 60, seed=0, max_n_frac=1.0)
+    texts = [decode(train.seqs.get(i)) for i in range(len(train))]
+    assert all(any(decode(row) in text for text in texts) for row in windows)  # each within one train sequence
+    with pytest.raises(SuiteError):
+        sample_windows(corpus, 10, 500, seed=0)  # longer than the task's sequences: one line, not a crash

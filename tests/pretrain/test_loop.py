@@ -1,3 +1,4 @@
+import dataclasses
 import json
 
 import numpy as np
@@ -154,3 +155,19 @@ def test_cm_mnm_exports_the_student(tmp_path, cohn_fasta):
     meta = json.loads((result.run_dir / "config.json").read_text())
     assert meta["source"] == "student" and meta["networks"] == {"student": "model.safetensors"}  # one network only
     assert load_backbone(result.run_dir).n_cls == 0
+
+
+def test_in_domain_corpus_mixes_train_splits_with_a_fasta_and_records_them(tmp_path, cohn_fasta, data_env):
+    from mlflow.tracking import MlflowClient
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    config = dataclasses.replace(tiny(steps=2, tasks="prom_core_tata", task_fraction=0.25), n_windows=64)
+    result = pretrain(config, cohn_fasta, tmp_path / "checkpoints", tracking_uri=uri)
+    sources = json.loads(MlflowClient(tracking_uri=uri).get_run(result.run_id).data.tags["suite.corpus"])
+    assert [(s.get("task"), s.get("split"), s["windows"]) for s in sources] == [(None, None, 48),
+                                                                                 ("prom_core_tata", "train", 16)]
+    assert json.loads((result.run_dir / "config.json").read_text())["corpus"] == sources
+    only_tasks = pretrain(tiny(steps=1, tasks="prom_core_tata"), None, tmp_path / "alone", track=False)
+    assert only_tasks.step == 1
+    with pytest.raises(SuiteError, match="no pretraining corpus"):
+        pretrain(tiny(steps=1), None, tmp_path / "none", track=False)
