@@ -573,7 +573,7 @@ def _list_recipes(profile: str, format_: str) -> None:
     for column in ("table", "what", "entries", "grid", "pretraining"):
         table.add_column(column)
     for name, recipe in all_recipes().items():
-        plan = plan_recipe(ReproduceRequest(name, profile=profile))
+        plan = plan_recipe(ReproduceRequest(name, profile=profile), runs=False)
         entries = "\n".join(e.label for e in recipe.entries) or "task registry"
         if recipe.kind == "scores":
             what = f"{recipe.published}: {plan.mode}, {recipe.tasks if ',' not in recipe.tasks else 'GB tasks'}"
