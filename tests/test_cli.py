@@ -113,7 +113,8 @@ def test_listing_recipes_imports_no_heavy_library_and_locates_no_data():
     suite/pretrain/config.py), no data located, hence no download host probed."""
     code = (
         "import sys\nfrom suite.cli import app\nfrom typer.testing import CliRunner\n"
-        "r = CliRunner().invoke(app, ['reproduce', '--list', '--profile', 'paper'])\nassert r.exit_code == 0, r.output\n"
+        "r = CliRunner().invoke(app, ['reproduce', '--list', '--profile', 'paper'])\n"
+        "assert r.exit_code == 0, r.output\n"
         "assert '= 200 trials' in r.output, r.output\n"
         f"print([m for m in {HEAVY!r} + ('suite.runs.plan', 'suite.data.sources') if m in sys.modules])\n"
     )

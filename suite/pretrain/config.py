@@ -78,7 +78,7 @@ class AugmentSpec:
 
 @dataclass(frozen=True)
 class FinDNASpec:
-    """The pretraining method's settings (paper defaults; see the module docstring for the code's values)."""
+    """The pretraining method's settings (paper defaults; findna.py's docstring gives the authors' code's)."""
 
     tau_s: float = 0.1
     tau_t: float = 0.04
