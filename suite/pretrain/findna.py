@@ -35,7 +35,7 @@ from torch import Tensor, nn
 
 from suite.errors import SuiteError
 from suite.pretrain.augment import apply_view
-from suite.pretrain.config import FinDNASpec  # noqa: F401  (re-exported: torch-free, suite/pretrain/config.py)
+from suite.pretrain.config import FinDNASpec  # torch-free (suite/pretrain/config.py); still importable from here
 
 ENTROPY_EPS = 1e-12
 
