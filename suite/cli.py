@@ -220,13 +220,12 @@ def models_command(
     families: Annotated[bool, typer.Option("--families", help="Also list the registered backbone families.")] = False,
     format_: TableFormat = "auto",
 ) -> None:
-    """List model cards: family, tokenizer, max input, pooling / head, parameters of each size (built on the meta
-    device), where the weights are and whether they are present locally; then the aliases (models/aliases.csv)."""
+    """List model cards: family, tokenizer, max input, pooling / head, parameters of each size (the built backbone's,
+    counted once and cached: suite.models.parameter_counts), where the weights are and whether they are present
+    locally; then the aliases (models/aliases.csv)."""
     if ctx.invoked_subcommand is not None:
         return
-    import torch
-
-    from suite.models import FAMILIES, all_models, build_backbone, model_aliases
+    from suite.models import all_models, family_names, model_aliases, parameter_counts
 
     table = Table(title="models")
     for column in ("name", "family", "tokenizer / max input", "pooling / head", "parameters by size (backbone)",
@@ -234,25 +233,23 @@ def models_command(
         table.add_column(column)
     paper_lines = []
     for spec in all_models().values():
-        counts = []
-        for size in spec.size_names:
-            with torch.device("meta"):  # shapes only: no memory, no initialisation
-                backbone = build_backbone(spec, size)
-            counts.append(f"{size} {sum(p.numel() for p in backbone.parameters()):,}")
-            if size == spec.default_size and hasattr(backbone, "authors_parameter_count"):
-                paper_lines.append(f"{spec.name} ({size}): {backbone.authors_parameter_count():,} parameters counted "
-                                   f"like the authors (+ Linear({backbone.width}→5) head)"
+        counts = parameter_counts(spec)
+        for size, count in counts.items():
+            if size == spec.default_size and count.authors is not None:
+                paper_lines.append(f"{spec.name} ({size}): {count.authors:,} parameters counted "
+                                   f"like the authors (+ Linear({count.width}→5) head)"
                                    + (f"; card says {spec.n_parameters:,}" if spec.n_parameters else ""))
         max_input = spec.max_length or (f"{spec.params['max_len']} bp" if spec.params.get("max_len") else "task length")
         table.add_row(spec.name, spec.family, f"{spec.tokenizer}\n{max_input}", f"{spec.pooling} / {spec.head}",
-                      "\n".join(counts), _weights_status(spec), spec.description)
+                      "\n".join(f"{size} {count.backbone:,}" for size, count in counts.items()), _weights_status(spec),
+                      spec.description)
     show(table, console, format_)
     notes = prose(console, format_)
     for line in paper_lines:
         notes.print(line, highlight=False)
     notes.print("aliases: " + ", ".join(f"{a.name} → {a.card}" for a in model_aliases().values()), highlight=False)
     if families:
-        notes.print("families: " + ", ".join(FAMILIES.names()), highlight=False)
+        notes.print("families: " + ", ".join(family_names()), highlight=False)
 
 
 @models_app.command("show")
@@ -576,7 +573,7 @@ def _list_recipes(profile: str, format_: str) -> None:
     for column in ("table", "what", "entries", "grid", "pretraining"):
         table.add_column(column)
     for name, recipe in all_recipes().items():
-        plan = plan_recipe(ReproduceRequest(name, profile=profile))
+        plan = plan_recipe(ReproduceRequest(name, profile=profile), runs=False)
         entries = "\n".join(e.label for e in recipe.entries) or "task registry"
         if recipe.kind == "scores":
             what = f"{recipe.published}: {plan.mode}, {recipe.tasks if ',' not in recipe.tasks else 'GB tasks'}"

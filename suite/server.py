@@ -15,6 +15,10 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from suite import foreground
@@ -28,6 +32,31 @@ def retry_defaults() -> None:
     """Backoff for every MLflow client call of this process (an explicit environment setting wins)."""
     for key, value in RETRY_DEFAULTS.items():
         os.environ.setdefault(key, value)
+
+
+def announce_when_up(health: str, line: str, then: Callable[[], object] | None = None, timeout: float = 600.0,
+                     say: Callable[[str], object] = lambda text: print(text, flush=True)) -> threading.Thread:
+    """Say `line` once `health` answers (polled twice a second in a daemon thread: the server itself runs in the
+    foreground), then call `then` (e.g. open a browser). An MLflow server takes seconds to most of a minute to
+    start (importing MLflow, migrating a new store), and an address printed before that only answers "connection
+    refused"; this line is said when it is true. Nothing is said if it never answers within `timeout`: the
+    server's own output says why."""
+
+    def poll() -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(health, timeout=2):
+                    say(line)
+                    if then is not None:
+                        then()
+                    return
+            except OSError:
+                time.sleep(0.5)
+
+    thread = threading.Thread(target=poll, name="announce-when-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def server_command(backend_store_uri: str, artifacts: str, host: str = "127.0.0.1", port: int = 5000,
@@ -59,4 +88,6 @@ def serve(backend_store_uri: str, artifacts: str, host: str = "127.0.0.1", port:
     # MLflow's job runner (GenAI evaluation jobs) is of no use to the suite's runs: not started unless asked for
     env = {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", **os.environ}
     print(f"MLflow tracking server on http://{host}:{port} (Ctrl-C stops it)", flush=True)
+    local = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}.get(host, host)  # a wildcard bind answers on loopback
+    announce_when_up(f"http://{local}:{port}/health", f"tracking server ready: http://{host}:{port}")
     return foreground.run(command, env=env)

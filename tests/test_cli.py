@@ -97,6 +97,32 @@ def test_listing_tasks_imports_no_heavy_library():
     assert out.stdout.strip() == "[]"
 
 
+HEAVY = ("torch", "transformers", "ray", "mlflow", "optuna", "sklearn", "pandas")
+
+
+def test_importing_the_cli_imports_no_heavy_library():
+    """`suite --help` and every listing start fast because suite.cli imports each library where it is used."""
+    code = f"import sys\nimport suite.cli\nprint([m for m in {HEAVY!r} + ('numpy',) if m in sys.modules])\n"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+def test_listing_recipes_imports_no_heavy_library_and_locates_no_data():
+    """`suite reproduce --list` plans the recipes without their runs: no torch (pretraining job names come from
+    suite/pretrain/config.py), no data located, hence no download host probed."""
+    code = (
+        "import sys\nfrom suite.cli import app\nfrom typer.testing import CliRunner\n"
+        "r = CliRunner().invoke(app, ['reproduce', '--list', '--profile', 'paper'])\n"
+        "assert r.exit_code == 0, r.output\n"
+        "assert '= 200 trials' in r.output, r.output\n"
+        f"print([m for m in {HEAVY!r} + ('suite.runs.plan', 'suite.data.sources') if m in sys.modules])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
 def test_explain_names_the_source_of_every_setting_and_trains_nothing(data_env, tmp_path):
     out = suite("run", "--models", "findna", "--tasks", "tf_mouse_2", "--explain", "--set", "lr=1e-4", cwd=tmp_path)
     assert out.returncode == 0, out.stderr

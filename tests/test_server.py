@@ -10,7 +10,7 @@ import pytest
 
 from suite.errors import SuiteError
 from suite.foreground import check_free
-from suite.server import server_command
+from suite.server import announce_when_up, server_command
 from tests import procs
 
 
@@ -88,3 +88,33 @@ def test_a_killed_suite_server_takes_its_server_along(tmp_path):
         assert procs.port_free(port)
     finally:
         procs.kill(tree)
+
+
+def test_the_ready_line_is_said_once_the_server_answers_and_not_before():
+    """`suite ui` / `suite server` say "ready" with the URL only once its /health answers (polled)."""
+    import http.server
+    import threading
+    import time
+
+    port, said = procs.free_port(), []
+    waiting = announce_when_up(f"http://127.0.0.1:{port}/health", f"ready: http://127.0.0.1:{port}", timeout=60,
+                               say=said.append)
+    time.sleep(1.2)  # a few polls against a port nothing listens on
+    assert said == [] and waiting.is_alive()
+    class Health(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802  (http.server's name)
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"OK")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Health)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        waiting.join(30)
+        assert said == [f"ready: http://127.0.0.1:{port}"] and not waiting.is_alive()
+    finally:
+        server.shutdown()
+        server.server_close()

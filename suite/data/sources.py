@@ -67,14 +67,24 @@ def find(task: TaskSpec, split: str, data_dir: str | Path | None = None) -> Loca
     return None
 
 
+_ANSWERS: dict[tuple[str, int], bool] = {}  # host → whether it answered, for the rest of this process
+
+
 def online(host: tuple[str, int], timeout: float = 3.0) -> bool:
+    """Whether a download host answers (a TCP connection within `timeout` s). Never asked when SUITE_OFFLINE=1, and
+    asked at most once per process and host: the answer is remembered, because planning a grid locates every missing
+    split, and on a network that drops packets each probe waits its whole timeout (issue 20: 106 probes, 20 s, in
+    one planning of the paper's recipes). Callers ask only after `find` came back empty, so data already on disk
+    never causes a probe."""
     if os.environ.get("SUITE_OFFLINE", "") not in ("", "0"):
         return False
-    try:
-        with socket.create_connection(host, timeout=timeout):
-            return True
-    except OSError:
-        return False
+    if host not in _ANSWERS:
+        try:
+            with socket.create_connection(host, timeout=timeout):
+                _ANSWERS[host] = True
+        except OSError:
+            _ANSWERS[host] = False
+    return _ANSWERS[host]
 
 
 def locate(task: TaskSpec, split: str, data_dir: str | Path | None = None, download: bool = True) -> Located:

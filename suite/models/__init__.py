@@ -13,11 +13,18 @@
   snapshot's config.json, its tokenizer from the snapshot's tokenizer files and loads the weights itself (checked
   key by key). Without a snapshot (`weights=False`, `suite models` on the meta device) it builds the card's
   published architecture at random init.
+- `parameter_counts(spec)` (what `suite models` shows) counts each size's built backbone once and keeps the
+  count under the cache folder, keyed by the card's config and the code that builds it; later listings import no
+  torch.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import importlib
+import json
+import os
 import pkgutil
 from dataclasses import dataclass
 from functools import cache
@@ -40,7 +47,7 @@ HEAD_NAMES = ("linear", "mlp")  # checked against heads.HEADS by a test
 ALIASES_FILE = "aliases.csv"  # names users say (hyenadna, nt, dnabert …) → the card FinDNA's tables compare with
 
 __all__ = ["FAMILIES", "ModelSpec", "WeightsSpec", "all_models", "get_model_spec", "model_aliases",
-           "resolve_model_name", "build_backbone", "build_model"]
+           "resolve_model_name", "build_backbone", "build_model", "ParameterCount", "parameter_counts"]
 
 
 def family_names() -> list[str]:
@@ -205,6 +212,93 @@ def build_backbone(spec: ModelSpec, size: str | None = None, recipe: str | dict 
             raise UnknownName(f"recipe of model '{spec.name}'", recipe, spec.recipes)
         task_recipe = spec.recipes[recipe]
     return family(backbone_params(spec, size, overrides), task_recipe, f"model card '{spec.name}'")
+
+
+COUNTS_FOLDER = "parameter_counts"  # under the suite's cache folder (SUITE_CACHE_DIR): one JSON file per count
+
+
+@dataclass(frozen=True)
+class ParameterCount:
+    """What `suite models` shows of one card's size: the backbone's parameters (`numel` summed over
+    `parameters()`), and where the family counts like its authors (`authors_parameter_count`), that count and the
+    backbone width it adds its Linear(width→5) head to."""
+
+    backbone: int
+    authors: int | None = None
+    width: int | None = None
+
+
+def parameter_counts(spec: ModelSpec) -> dict[str, ParameterCount]:
+    """Every size's ParameterCount (`spec.size_names` order), without building a module when it was counted before.
+
+    Why a cache and not arithmetic on the card: a count is only exact if it comes from the module itself. A formula
+    per family would be a second description of nine architectures (BERT, ESM, Hyena, ChordMixer …) to keep in step
+    with families/, wrong the day one of them changes. So the count is the built module's (`count_parameters`,
+    on the meta device), done once and stored under the cache folder, keyed by what determines it: the family, the
+    size's resolved backbone config, and a fingerprint of the code that builds it (`_code_fingerprint`). Editing a
+    card or a family's code changes the key, so a stale count is never shown; the first `suite models` after such
+    a change (or on a fresh machine) pays the build of what changed (torch and transformers imports, seconds),
+    every later one reads JSON files and imports no torch. A cache folder that cannot be written only costs the
+    rebuild."""
+    folder = _counts_folder()
+    counts = {}
+    for size in spec.size_names:
+        path = folder / f"{_count_key(spec, size)}.json"
+        try:
+            counts[size] = ParameterCount(**json.loads(path.read_text()))
+            continue
+        except (OSError, ValueError, TypeError):  # not counted yet, or a file that is not a count: count again
+            pass
+        counts[size] = count_parameters(spec, size)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            part = path.with_suffix(f".{os.getpid()}.part")
+            part.write_text(json.dumps(dataclasses.asdict(counts[size])))
+            part.replace(path)  # atomic: a concurrent reader sees the whole file or none
+        except OSError:
+            pass
+    return counts
+
+
+def count_parameters(spec: ModelSpec, size: str) -> ParameterCount:
+    """The count of the built backbone of one size (on the meta device: shapes only, no memory, no init)."""
+    import torch
+
+    with torch.device("meta"):
+        backbone = build_backbone(spec, size)
+    authors = backbone.authors_parameter_count() if hasattr(backbone, "authors_parameter_count") else None
+    return ParameterCount(sum(p.numel() for p in backbone.parameters()), authors,
+                          int(backbone.width) if authors is not None else None)
+
+
+def _counts_folder() -> Path:
+    from suite.data.cache import cache_dir
+
+    return cache_dir() / COUNTS_FOLDER
+
+
+def _count_key(spec: ModelSpec, size: str) -> str:
+    what = {"family": spec.family, "params": backbone_params(spec, size), "code": _code_fingerprint()}
+    return hashlib.sha256(json.dumps(what, sort_keys=True, default=repr).encode()).hexdigest()
+
+
+@cache
+def _code_fingerprint() -> str:
+    """sha256 of everything a backbone's shape can depend on: the sources under suite/models/ (families, contract,
+    wrappers), suite/cards.py (families read their configs through it), and the installed torch and transformers
+    versions (hub families build transformers' classes). Reading ~25 small files costs milliseconds."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    digest = hashlib.sha256()
+    here = Path(__file__).parent
+    for path in sorted([*here.rglob("*.py"), here.parent / "cards.py"]):
+        digest.update(str(path.relative_to(here.parent)).encode() + b"\0" + path.read_bytes() + b"\0")
+    for package in ("torch", "transformers"):
+        try:
+            digest.update(f"{package}=={version(package)}".encode())
+        except PackageNotFoundError:
+            digest.update(f"{package} absent".encode())
+    return digest.hexdigest()
 
 
 def build_model(

@@ -27,6 +27,17 @@ import torch
 from torch import Tensor
 
 from suite.errors import SuiteError
+from suite.pretrain.config import (  # noqa: F401  (re-exported: the view names live with the settings)
+    LETTERS,
+    NAMES,
+    ORDER,
+    PRESETS,
+    VIEW_ASSIGNMENTS,
+    AugmentSpec,
+    pair_from_lists,
+    parse_pair,
+    parse_view,
+)
 
 N_CHANNELS = 5
 # out[..., c] = in[..., perm[c]]: the one-hot of base b becomes the one-hot of complement(b).
@@ -35,9 +46,6 @@ RC_PERMUTATION = {
     # The authors flip the channel axis of [A, C, G, N, T] (facts §6): A<->T, C<->N, G stays. Same map here.
     "authors": (3, 4, 2, 0, 1),
 }
-ORDER = "DITMNR"
-NAMES = {"D": "deletion", "I": "insertion", "T": "translocation", "M": "masking", "N": "noise",
-         "R": "reverse_complement"}
 
 
 def _batched(x: Tensor) -> tuple[Tensor, bool]:
@@ -173,70 +181,11 @@ def random_reverse_complement(x: Tensor, generator: torch.Generator, p: float = 
 
 
 # ---------------------------------------------------------------- named views
-@dataclass(frozen=True)
-class AugmentSpec:
-    """Parameters of every augmentation (defaults: paper §3.3 and the authors' EvoAug settings)."""
-
-    indel_max: int = 20
-    translocation_max: int = 20
-    fill_with_n: bool = False  # paper: random DNA over A,C,G,T; authors' code: over all 5 channels
-    mask_rate: float = 0.3
-    mask_replace: str = "zero"  # paper: zero vector; "bert": authors' 80/10/10
-    noise_mean: float = 0.0
-    noise_std: float = 0.2
-    rc_p: float = 0.5
-    rc_mapping: str = "true"  # "authors": the released channel flip (facts §6)
-
-
 @dataclass
 class View:
     x: Tensor  # (B, L, 5) what the network sees
     clean: Tensor  # (B, L, 5) the same positions before masking and noise (MNM targets)
     mask: Tensor  # (B, L) bool, True where masked
-
-
-LETTERS = {name: letter for letter, name in NAMES.items()}
-
-
-def parse_view(letters: str | list[str] | tuple[str, ...]) -> str:
-    """'MDIT' → 'DITM' (the order applied); a list of augmentation names (['masking', 'deletion']) or a
-    comma-separated string of them ('masking,deletion') → 'DM'. '' or 'NoAug' (or an empty list) → ''.
-    Unknown or repeated letters/names raise SuiteError."""
-    if isinstance(letters, (list, tuple)) or "," in letters or letters in LETTERS:
-        names = [n.strip() for n in (letters.split(",") if isinstance(letters, str) else letters) if n.strip()]
-        unknown = [n for n in names if n not in LETTERS]
-        if unknown:
-            raise SuiteError(f"unknown augmentation(s) {', '.join(unknown)}", f"use names from {', '.join(LETTERS)}")
-        letters = "".join(LETTERS[n] for n in names)
-    letters = "" if letters in ("", "NoAug") else letters
-    unknown = sorted(set(letters) - set(ORDER))
-    if unknown or len(set(letters)) != len(letters):
-        raise SuiteError(f"view '{letters}' has unknown or repeated letters {unknown}",
-                         "use letters from M D I T N R (e.g. 'MDIT', 'NR') or 'NoAug'")
-    return "".join(c for c in ORDER if c in letters)
-
-
-def parse_pair(pair: str) -> tuple[str, str]:
-    """'MDIT+NR' → (student view, teacher view), as in the paper's Table 4 ('X+Y': student X, teacher Y)."""
-    parts = pair.split("+")
-    if len(parts) != 2:
-        raise SuiteError(f"view pair '{pair}' is not 'STUDENT+TEACHER'", "write e.g. 'MDIT+NR' or 'M+NoAug'")
-    return parse_view(parts[0]), parse_view(parts[1])
-
-
-def pair_from_lists(student: list[str] | str, teacher: list[str] | str) -> str:
-    """Two lists of augmentation names (or letter strings) → the 'STUDENT+TEACHER' pair string FinDNASpec takes;
-    an empty view is written 'NoAug' as in the paper."""
-    return "+".join(parse_view(view) or "NoAug" for view in (student, teacher))
-
-
-# Paper Table 4's named pairs (student view + teacher view); the text calls the last one "MDIT+NR".
-PRESETS = ("M+NoAug", "M+DIT", "MDT+DIT", "MDT+NR")
-
-
-# view_assignment → (student, teacher). paper §4.1: u = M,D,I,T; v = noise then RC. The released code gives the
-# student masking, noise and RC, and (through a loop bug) the teacher translocation only (facts §2.2).
-VIEW_ASSIGNMENTS = {"paper": "MDIT+NR", "code": "MNR+T"}
 
 
 def apply_view(x: Tensor, letters: str, generator: torch.Generator, spec: AugmentSpec = AugmentSpec()) -> View:

@@ -34,45 +34,10 @@ import torch
 from torch import Tensor, nn
 
 from suite.errors import SuiteError
-from suite.pretrain.augment import VIEW_ASSIGNMENTS, AugmentSpec, apply_view, parse_pair
+from suite.pretrain.augment import apply_view
+from suite.pretrain.config import FinDNASpec  # torch-free (suite/pretrain/config.py); still importable from here
 
 ENTROPY_EPS = 1e-12
-
-
-@dataclass(frozen=True)
-class FinDNASpec:
-    """The pretraining method's settings (paper defaults; see the module docstring for the code's values)."""
-
-    tau_s: float = 0.1
-    tau_t: float = 0.04
-    center_momentum: float = 0.996
-    teacher_momentum: float = 0.996  # start of the cosine schedule to 1 (§3.4)
-    alpha: float = 0.5
-    loss_weights: str = "paper"  # "paper": alpha, 1 - alpha; "code": 1, 1
-    cl_softmax_over: str = "tokens"  # "tokens" (Eq. 4-5) | "units" (code)
-    cl_reduction: str = "sum"  # over the K [CLS] tokens: "sum" (Eq. 7) | "mean" (code)
-    cl_head: str = "shared"  # "shared" (code: the MNM head) | "separate"
-    views: str = "paper"  # "paper" | "code" | an explicit pair such as "MDT+DIT"
-    use_teacher: bool = True  # False (with alpha = 1): CM-MNM
-    augment: AugmentSpec = AugmentSpec()
-
-    def weights(self) -> tuple[float, float]:
-        """(MNM weight, CL weight) of Eq. 1."""
-        if not self.use_teacher:
-            return 1.0, 0.0
-        if self.loss_weights == "code":
-            return 1.0, 1.0
-        if self.loss_weights != "paper":
-            raise SuiteError(f"unknown loss_weights '{self.loss_weights}'", "use 'paper' (alpha) or 'code' (1, 1)")
-        return self.alpha, 1.0 - self.alpha
-
-    def view_pair(self) -> tuple[str, str]:
-        """(student view, teacher view); raises when MNM would have no targets (no M in the student's view)."""
-        student, teacher = parse_pair(VIEW_ASSIGNMENTS.get(self.views, self.views))
-        if "M" not in student and self.weights()[0] > 0:
-            raise SuiteError(f"student view '{student}' has no masking (M), so MNM has no targets",
-                             "add M to the student view (e.g. 'MDIT+NR') or set alpha=0")
-        return student, teacher
 
 
 # ---------------------------------------------------------------- the method as pure functions

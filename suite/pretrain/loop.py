@@ -13,11 +13,10 @@ Not reproduced: the authors' fp16 AMP (runs in float32 on any device).
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +26,7 @@ from suite.data.encode import ONE_HOT
 from suite.data.fasta import open_corpus, sample_windows, train_corpus
 from suite.errors import SuiteError
 from suite.preflight import writable_folder
-from suite.pretrain.augment import AugmentSpec, apply_view
+from suite.pretrain.augment import apply_view
 from suite.pretrain.checkpoint import (
     export,
     latest_checkpoint,
@@ -35,75 +34,19 @@ from suite.pretrain.checkpoint import (
     save_checkpoint,
 )
 from suite.pretrain.dissimilarity import view_dissimilarity
-from suite.pretrain.findna import FinDNAPretrainer, FinDNASpec
+from suite.pretrain.config import (  # noqa: F401  (re-exported: torch-free, suite/pretrain/config.py)
+    COMMANDS,
+    MODELS,
+    PretrainConfig,
+    method_for,
+    profile_config,
+    run_name,
+    with_views,
+)
+from suite.pretrain.findna import FinDNAPretrainer
 from suite.train.schedules import cosine, cosine_with_warmup
 
-MODELS = {"findna": "findna", "findna-t": "findna_t", "cm-mnm": "cm_mnm"}  # command name → model card
-COMMANDS = {card: command for command, card in MODELS.items()}  # model card → `suite pretrain --model` name
 EXPERIMENT = "pretrain"
-
-
-@dataclass(frozen=True)
-class PretrainConfig:
-    """Everything that determines a pretraining run (recorded whole in every snapshot and in MLflow)."""
-
-    model: str = "findna"
-    profile: str = "quick"
-    size: str = "small"  # a size of the model card (`paper` = the paper's network)
-    backbone_overrides: dict = field(default_factory=dict)
-    window_len: int = 256
-    n_windows: int = 4096
-    batch_size: int = 32
-    epochs: int = 2
-    steps: int | None = None  # overrides epochs
-    lr: float = 3e-4
-    weight_decay: float = 3e-4
-    warmup_fraction: float = 0.3
-    clip_grad: float = 0.5
-    seed: int = 42
-    max_n_frac: float = 0.1
-    weighting: str = "length"
-    soft_mask: str = "upper"  # lowercase (soft-masked repeats) read as bases ("upper") or as N ("n")
-    tasks: str = ""  # in-domain corpus: tasks or groups whose train splits are sampled ("" = the FASTA only)
-    task_fraction: float = 0.5  # share of the windows from the tasks when a FASTA is given too
-    save_every: int = 100
-    keep: int = 2
-    method: FinDNASpec = FinDNASpec()
-
-    @property
-    def steps_per_epoch(self) -> int:
-        return self.n_windows // self.batch_size  # drop_last, as the authors
-
-    @property
-    def total_steps(self) -> int:
-        return self.steps if self.steps is not None else self.epochs * self.steps_per_epoch
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> PretrainConfig:
-        method = dict(data["method"])
-        method["augment"] = AugmentSpec(**method["augment"])
-        return cls(**{**data, "method": FinDNASpec(**method)})
-
-
-def method_for(model: str) -> FinDNASpec:
-    """CM-MNM (paper Table 2): MNM only (alpha = 1), no teacher, same student view as FinDNA."""
-    return FinDNASpec(use_teacher=False, alpha=1.0) if model == "cm-mnm" else FinDNASpec()
-
-
-def profile_config(model: str, profile: str = "quick", steps: int | None = None, **changes) -> PretrainConfig:
-    if model not in MODELS:
-        raise SuiteError(f"unknown pretraining model '{model}'", f"use one of {', '.join(MODELS)}")
-    if profile == "paper":
-        base = PretrainConfig(model=model, profile=profile, size="paper", window_len=1000, n_windows=100_000,
-                              batch_size=64, epochs=50, save_every=2000, method=method_for(model))
-    elif profile == "quick":
-        base = PretrainConfig(model=model, profile=profile, method=method_for(model))
-    else:
-        raise SuiteError(f"unknown pretraining profile '{profile}'", "use 'quick' or 'paper'")
-    return dataclasses.replace(base, steps=steps, **changes)
 
 
 def exported_params(card, size: str, overrides: dict, backbone) -> dict:
@@ -115,38 +58,6 @@ def exported_params(card, size: str, overrides: dict, backbone) -> dict:
     if card.family == "chordmixer":
         params["width"] = int(backbone.width)
     return params
-
-
-def run_name(config: PretrainConfig) -> str:
-    """The checkpoint folder's default name: `<model>-<profile>` (what the model cards point at), plus the view
-    pair when it is not the paper's (e.g. `findna-quick-views-M_NoAug`), the step count when it was set, and a
-    hash of the configuration when anything else differs from the profile, so every variant has its own folder
-    and is pretrained once."""
-    from suite.provenance import key_of
-
-    name = f"{config.model}-{config.profile}"
-    if config.method.use_teacher and config.method.views != "paper":
-        name += "-views-" + config.method.views.replace("+", "_")
-    name += f"-steps-{config.steps}" if config.steps is not None else ""
-    base = profile_config(config.model, config.profile, steps=config.steps)
-    if dataclasses.replace(config, method=dataclasses.replace(config.method, views=base.method.views)) != base:
-        name += "-" + key_of(changed_fields(config))[:8]  # any other change: its own folder, named by its hash
-    return name
-
-
-def changed_fields(config: PretrainConfig) -> dict:
-    """The fields that differ from PretrainConfig's defaults (method included): what names a variant, so adding a
-    field with a default never renames an existing checkpoint folder."""
-    defaults, values = PretrainConfig().to_dict(), config.to_dict()
-    method = {k: v for k, v in values.pop("method").items() if v != defaults["method"][k]}
-    return {**{k: v for k, v in values.items() if v != defaults[k]}, **({"method": method} if method else {})}
-
-
-def with_views(config: PretrainConfig, views: str) -> PretrainConfig:
-    """`views`: "paper", "code", a pair 'STUDENT+TEACHER' (Table 4: M+NoAug, M+DIT, MDT+DIT, MDT+NR); checked here."""
-    method = dataclasses.replace(config.method, views=views)
-    method.view_pair()  # raises a one-line SuiteError on a bad pair
-    return dataclasses.replace(config, method=method)
 
 
 @dataclass

@@ -22,7 +22,7 @@ def all_recipes() -> dict[str, RecipeSpec]:
 
 def _check(spec: RecipeSpec, path) -> None:
     from suite.models import all_models
-    from suite.runs.plan import MODES
+    from suite.runs.request import MODES
 
     check_name(spec.name, str(path))
     problems = []

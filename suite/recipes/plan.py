@@ -15,13 +15,16 @@ import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from suite.errors import SuiteError
 from suite.recipes import get_recipe
 from suite.recipes.spec import Entry, RecipeSpec
-from suite.runs.plan import Plan, expand
 from suite.runs.request import RunRequest
 from suite.tasks import select_tasks
+
+if TYPE_CHECKING:
+    from suite.runs.plan import Plan
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,7 @@ class PretrainJob:
 class EntryPlan:
     entry: Entry
     request: RunRequest
-    plan: Plan
+    plan: Plan | None  # None: planned without its runs (`plan_recipe(..., runs=False)`)
     job: PretrainJob | None = None
 
 
@@ -107,8 +110,7 @@ class RecipePlan:
 
 def pretrain_job(entry: Entry, request: ReproduceRequest) -> tuple[str, object] | None:
     """(folder name, PretrainConfig) of the pretraining this entry needs, or None (published / baseline models)."""
-    from suite.pretrain.augment import pair_from_lists
-    from suite.pretrain.loop import COMMANDS, profile_config, run_name, with_views
+    from suite.pretrain.config import COMMANDS, pair_from_lists, profile_config, run_name, with_views
 
     variant = entry.pretrain
     command = (variant.model if variant and variant.model else None) or COMMANDS.get(entry.model)
@@ -140,9 +142,10 @@ def entry_request(recipe: RecipeSpec, entry: Entry, request: ReproduceRequest, m
                                profile=request.profile, sets=sets, tags={"recipe": recipe.name, "entry": entry.label})
 
 
-def plan_recipe(request: ReproduceRequest) -> RecipePlan:
+def plan_recipe(request: ReproduceRequest, runs: bool = True) -> RecipePlan:
     """Jobs and per-entry plans of a scores recipe (a cost or data recipe has neither: its entries are measured
-    or listed, not run)."""
+    or listed, not run). `runs=False` leaves each entry's run plan out (None): what `suite reproduce --list` shows
+    (jobs, tasks, seeds, grid size) needs no data located or hashed and no torch, so the listing answers at once."""
     from suite.runs.profiles import get_profile
 
     recipe = get_recipe(request.recipe)
@@ -167,8 +170,14 @@ def plan_recipe(request: ReproduceRequest) -> RecipePlan:
             job = jobs.setdefault(name, PretrainJob(Path(request.checkpoints) / name, config, []))
             job.entries.append(entry.label)
         run_request = entry_request(recipe, entry, request, mode, seeds, tasks, job)
-        entries.append(EntryPlan(entry, run_request, expand(run_request), job))
+        entries.append(EntryPlan(entry, run_request, _expand(run_request) if runs else None, job))
     return RecipePlan(recipe, request, mode, seeds, tasks, entries, list(jobs.values()))
+
+
+def _expand(request: RunRequest) -> Plan:
+    from suite.runs.plan import expand
+
+    return expand(request)
 
 
 def grid_rows(plan: RecipePlan) -> list[dict]:

@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 import time
-import urllib.request
 from pathlib import Path
 
 from suite import foreground, tracking
 from suite.errors import SuiteError
 from suite.reports.runs_view import LEADERBOARD, LEADERBOARD_KEY, runs_url, saved_view_tag
+from suite.server import announce_when_up
 
 HOST = "127.0.0.1"
 VIEW_NAME = "suite leaderboard"
@@ -58,20 +57,6 @@ def has_screen() -> bool:
     return sys.platform in ("darwin", "win32") or bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def _open_when_up(url: str, health: str, timeout: float = 120.0) -> None:
-    """Open `url` in the browser once the UI answers `health` (in a daemon thread: the UI runs in the foreground)."""
-    import webbrowser
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(health, timeout=2):
-                webbrowser.open(url)
-                return
-        except OSError:
-            time.sleep(0.5)
-
-
 def serve(tracking_uri: str | None = None, port: int = 5000, experiment: str = "dna-suite",
           open_browser: bool = True) -> int:
     """Run the UI in the foreground until Ctrl-C or SIGTERM, which stop it with every process it started;
@@ -83,6 +68,12 @@ def serve(tracking_uri: str | None = None, port: int = 5000, experiment: str = "
     # MLflow's job runner (GenAI evaluation jobs) is of no use to the suite's runs: not started unless asked for
     env = {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", **os.environ}
     print(f"MLflow UI on {base} (Ctrl-C stops it)\nleaderboard of '{experiment}': {url}", flush=True)
-    if open_browser and has_screen():
-        threading.Thread(target=_open_when_up, args=(url, f"{base}/health"), daemon=True).start()
+    browse = open_browser and has_screen()
+    announce_when_up(f"{base}/health", f"MLflow UI ready: {url}", then=(lambda: _browse(url)) if browse else None)
     return foreground.run(command, env=env)
+
+
+def _browse(url: str) -> None:
+    import webbrowser
+
+    webbrowser.open(url)

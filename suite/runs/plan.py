@@ -21,14 +21,11 @@ from suite.models import get_model_spec
 from suite.models.weights import WEIGHT_FILES, weights_sha
 from suite.provenance import code_version, key_of
 from suite.runs.profiles import get_profile
-from suite.runs.request import RunRequest
+from suite.runs.request import MODES, RunRequest
 from suite.runs.settings import resolve_settings, weights_choice
 from suite.tasks import select_tasks
 from suite.tasks.spec import TaskSpec
 from suite.tracking import Tag, TrialRun
-
-
-MODES = ("finetune", "probe")
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+MODES = ("finetune", "probe")  # finetune: every weight trains; probe: backbone frozen, linear head (style §6.5)
+
 
 @dataclass(frozen=True)
 class RunRequest:

@@ -116,3 +116,58 @@ def test_the_demo_task_ships_in_the_package_after_the_users_data(tmp_path, monke
     assert check.duplicates["train/test"] > 0  # GUE promoter tasks hold exact train/test duplicates
     write_csv_gz(tmp_path / "gue" / "prom" / "prom_core_tata" / "train.csv.gz", "sequence,label", [("ACGT", 1)])
     assert locate(task, "train", data_dir=tmp_path).origin == "data dir"  # the user's own data comes first
+
+
+# ---------------------------------------------------------------- the download host's probe (issue 20)
+@pytest.fixture
+def listener(monkeypatch):
+    """A real TCP listener on loopback standing in for the download host, and the probe's memory emptied; each
+    probe that reaches it is a connection waiting in its backlog (`connections()` accepts and counts them)."""
+    import socket
+
+    from suite.data import sources
+
+    monkeypatch.setattr(sources, "_ANSWERS", {})
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    server.settimeout(0.2)
+
+    def connections() -> int:
+        n = 0
+        while True:
+            try:
+                server.accept()[0].close()
+                n += 1
+            except OSError:  # timeout: nothing more is waiting
+                return n
+
+    yield server.getsockname(), connections
+    server.close()
+
+
+def test_the_download_host_is_probed_once_per_process(listener, monkeypatch):
+    from suite.data.sources import online
+
+    host, connections = listener
+    monkeypatch.delenv("SUITE_OFFLINE", raising=False)
+    assert all(online(host) for _ in range(5))
+    assert connections() == 1
+
+
+def test_no_probe_offline_nor_when_the_data_is_on_disk(listener, monkeypatch, tmp_path):
+    from suite.data import sources
+
+    host, connections = listener
+    monkeypatch.setenv("SUITE_OFFLINE", "1")
+    assert sources.online(host) is False
+    assert connections() == 0
+    monkeypatch.delenv("SUITE_OFFLINE")
+    task = get_task("human_ocr_ensembl")  # a GenomicBenchmarks task: the package could download it
+    for split in task.splits:
+        write_csv_gz(tmp_path / "genomic_benchmarks" / task.source / f"{split}.csv.gz", "seq,label", [("ACGT", 1)])
+    monkeypatch.setenv("SUITE_DATA_DIR", str(tmp_path))
+    monkeypatch.setitem(sources.DOWNLOAD_HOSTS, task.format, host)  # its downloads would ask the listener
+    assert all(locate(task, split).origin != "download" for split in task.splits)
+    assert fetch(task) == "present"
+    assert connections() == 0
