@@ -401,7 +401,9 @@ def _refusals(plan, request) -> list[str]:
 @app.command("pretrain")
 def pretrain_command(
     model: Annotated[str, typer.Option("--model", help="findna (paper), findna-t (Transformer backbone) or cm-mnm (MNM only, no teacher).")],
-    fasta: Annotated[Path, typer.Option("--fasta", help="Corpus FASTA, plain (indexed once, .fai) or gzip (read whole); e.g. hg38.fa.")],
+    fasta: Annotated[Optional[Path], typer.Option("--fasta", help="Genome FASTA: plain, bgzip (.fa.gz/.fna.gz, read by block) or gzip (decompressed once to the cache); e.g. hg38.fa.gz.")] = None,
+    tasks: Annotated[Optional[str], typer.Option("--tasks", help="In-domain corpus: the train splits (never dev/test) of these tasks or groups, alone or mixed with --fasta (task_fraction, default 0.5).")] = None,
+    set_: Annotated[Optional[list[str]], typer.Option("--set", metavar="KEY=VALUE", help="A pretraining setting, e.g. --set lr=1e-3 --set n_windows=40000 --set window_len=100 --set soft_mask=n.")] = None,
     profile: Annotated[str, typer.Option(help="quick: small backbone, 256-bp windows, a few hundred CPU steps; paper: 100k × 1000 bp, batch 64, 50 epochs.")] = "quick",
     steps: Annotated[Optional[int], typer.Option(help="Total optimiser steps (overrides the profile's epochs; the schedules span them).")] = None,
     views: Annotated[Optional[str], typer.Option("--views", help="Student+teacher views: paper (MDIT+NR), code (the released MNR+T), a Table 4 preset (M+NoAug, M+DIT, MDT+DIT, MDT+NR) or any pair of letters M D I T N R.")] = None,
@@ -414,10 +416,12 @@ def pretrain_command(
 
     Re-running the same command resumes from the last snapshot in OUT/<model>-<profile>/steps/."""
     from suite.pretrain.augment import pair_from_lists
-    from suite.pretrain.loop import pretrain, profile_config, run_name, with_views
+    from suite.pretrain.loop import check_corpus, pretrain, profile_config, run_name, with_views
     from suite.pretrain.progress import PretrainProgress
 
-    config = profile_config(model, profile, steps=steps)
+    from suite.runs.request import parse_sets
+
+    config = profile_config(model, profile, steps=steps, **parse_sets(set_ or []), **({"tasks": tasks} if tasks else {}))
     if (student_view is None) != (teacher_view is None):
         raise SuiteError("--student-view and --teacher-view go together", "give both (use '' for no augmentation)")
     if student_view is not None and views is not None:
@@ -425,9 +429,11 @@ def pretrain_command(
     pair = pair_from_lists(student_view, teacher_view) if student_view is not None else views
     if pair is not None:
         config = with_views(config, pair)
+    check_corpus(config, fasta)
     _check_writes(tracking_uri, (out, "checkpoint folder", "pass --out a folder you can write"))
+    corpus = " and ".join(([str(fasta)] if fasta else []) + ([f"the train splits of {tasks}"] if tasks else []))
     console.print(f"pretraining {model} ({profile}): {config.total_steps} steps, {config.n_windows} windows of "
-                  f"{config.window_len} bp from {fasta}", highlight=False)
+                  f"{config.window_len} bp from {corpus or 'nothing (give --fasta and/or --tasks)'}", highlight=False)
     with PretrainProgress.of(config, run_name(config), console) as progress:
         result = pretrain(config, fasta, out, tracking_uri=tracking_uri, on_step=progress)
     last = result.history[-1] if result.history else {}

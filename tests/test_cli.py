@@ -313,6 +313,14 @@ def test_gpus_per_trial_without_a_gpu_or_with_no_ray_is_refused(tmp_path):
     assert not (tmp_path / "runs").exists()
 
 
+def test_pretrain_without_a_corpus_or_with_an_unknown_setting_is_refused(tmp_path):
+    refused(suite("pretrain", "--model", "findna", "--out", str(tmp_path / "c"), cwd=tmp_path),
+            "no pretraining corpus given", "--fasta GENOME, --tasks TASKS")
+    refused(suite("pretrain", "--model", "findna", "--fasta", "x.fa", "--set", "learning_rate=1", cwd=tmp_path),
+            "'learning_rate' is not a pretraining setting", "window_len")
+    assert not (tmp_path / "c").exists() and not (tmp_path / "runs").exists()
+
+
 def test_weights_on_a_model_without_pretrained_weights_is_refused(tmp_path):
     out = suite("run", "--models", "cnn,kmer_lr", "--tasks", "tf_mouse_2", "--set", "weights=/somewhere", cwd=tmp_path)
     refused(out, "model cnn has no pretrained weights", "drop --set weights")

@@ -176,6 +176,10 @@ def profile_config(model: str, profile: str = "quick", steps: int | None = None,
         base = PretrainConfig(model=model, profile=profile, method=method_for(model))
     else:
         raise SuiteError(f"unknown pretraining profile '{profile}'", "use 'quick' or 'paper'")
+    settable = [f.name for f in dataclasses.fields(PretrainConfig) if f.name not in ("model", "profile", "method")]
+    unknown = sorted(set(changes) - set(settable))
+    if unknown:
+        raise SuiteError(f"'{unknown[0]}' is not a pretraining setting", f"use one of {', '.join(settable)}")
     return dataclasses.replace(base, steps=steps, **changes)
 
 
@@ -194,6 +198,14 @@ def run_name(config: PretrainConfig) -> str:
     if dataclasses.replace(config, method=dataclasses.replace(config.method, views=base.method.views)) != base:
         name += "-" + key_of(changed_fields(config))[:8]  # any other change: its own folder, named by its hash
     return name
+
+
+def check_corpus(config: PretrainConfig, fasta) -> None:
+    """Before anything is written: a corpus is named (a FASTA, tasks, or both) and the task share is a share."""
+    if fasta is None and not config.tasks:
+        raise SuiteError("no pretraining corpus given", "pass --fasta GENOME, --tasks TASKS, or both")
+    if config.tasks and not 0 < config.task_fraction <= 1:
+        raise SuiteError(f"task_fraction must be in (0, 1], got {config.task_fraction}", "e.g. task_fraction=0.5")
 
 
 def changed_fields(config: PretrainConfig) -> dict:

@@ -38,6 +38,7 @@ from suite.pretrain.config import (  # noqa: F401  (re-exported: torch-free, sui
     COMMANDS,
     MODELS,
     PretrainConfig,
+    check_corpus,
     method_for,
     profile_config,
     run_name,
@@ -73,10 +74,6 @@ class PretrainResult:
 def corpus_windows(config: PretrainConfig, fasta: str | Path | None) -> tuple[np.ndarray, list[dict]]:
     """The run's windows (n_windows, window_len) and their sources: from the FASTA, from the train splits of
     `config.tasks`, or `task_fraction` of them from the tasks and the rest from the FASTA."""
-    if fasta is None and not config.tasks:
-        raise SuiteError("no pretraining corpus given", "pass --fasta GENOME, --tasks TASKS, or both")
-    if config.tasks and not 0 < config.task_fraction <= 1:
-        raise SuiteError(f"task_fraction must be in (0, 1], got {config.task_fraction}", "e.g. task_fraction=0.5")
     from_tasks = 0 if not config.tasks else config.n_windows if fasta is None else \
         round(config.n_windows * config.task_fraction)
     parts, sources = [], []
@@ -149,6 +146,7 @@ def pretrain(config: PretrainConfig, fasta: str | Path | None, out: str | Path =
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     run_dir = Path(out) / (name or run_name(config))
     total = config.total_steps
+    check_corpus(config, fasta)
     for folder in (Path(out), *([run_dir] if run_dir.is_dir() else [])):  # before anything is sampled or built
         writable_folder(folder, "checkpoint folder", "choose a checkpoint root you can write (--out of `suite "
                         "pretrain`, --checkpoints of `suite reproduce`)")

@@ -119,10 +119,6 @@ def pretrain_job(entry: Entry, request: ReproduceRequest) -> tuple[str, object] 
             raise SuiteError(f"entry '{entry.label}': model '{entry.model}' is not pretrained by `suite pretrain`",
                              f"pretrain one of {', '.join(COMMANDS)} or drop `pretrain:`")
         return None
-    unknown = sorted(set(request.pretrain_sets) - {f.name for f in dataclasses.fields(profile_config("findna"))})
-    if unknown:
-        raise SuiteError(f"--pretrain-set {unknown[0]}: not a pretraining setting",
-                         "use size, window_len, n_windows, batch_size, lr … (suite/pretrain/loop.py PretrainConfig)")
     config = profile_config(command, request.profile, steps=request.pretrain_steps, **request.pretrain_sets)
     if variant is not None and (variant.student is not None or variant.teacher is not None):
         config = with_views(config, pair_from_lists(variant.student or (), variant.teacher or ()))
