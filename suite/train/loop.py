@@ -26,7 +26,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from suite.data.batching import batch_rows, collate
+from suite.data.batching import batch_rows
 from suite.errors import InvalidResult
 from suite.train import cost
 from suite.train.config import FitConfig
@@ -114,7 +114,7 @@ def fit(
                                     bucket=cfg.bucket):
             if step >= total_steps:  # the budget ends mid-epoch
                 break
-            batch = collate(train.seqs, train.labels, train.rows[batch_idx]).to(device)
+            batch = train.batch(batch_idx).to(device)  # sequences, or the cached pooled vectors (probe)
             for group, scale in zip(optimizer.param_groups, lr_scale):
                 group["lr"] = float(schedule[min(step, len(schedule) - 1)]) * scale
             with autocast:
