@@ -46,3 +46,4 @@ bench: setup
 	$(VENV)/bin/python benchmarks/bench_harness.py
 	$(VENV)/bin/python benchmarks/bench_backbones.py
 	$(VENV)/bin/python benchmarks/bench_wrappers.py
+	$(VENV)/bin/python benchmarks/bench_probe.py

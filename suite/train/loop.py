@@ -3,7 +3,8 @@
 AdamW (no weight decay on biases, norms and embeddings: suite/train/optim.py), cosine learning rate with linear
 warm-up (per step), gradient clipping, an optional budget in optimizer steps (`max_steps`: a CPU profile's
 per-trial budget; the schedule spans the budget), and the best state (chosen on validation, never on test)
-restored at the end.
+restored at the end. A probe's trial hands the loop the frozen backbone's pooled vectors (SplitData.vectors,
+cached once per split by suite/train/embeddings.py): the same batches and steps, the head alone runs.
 
 Selection and early stopping read validation loss as well as the task's metric. A thresholded metric (MCC,
 accuracy) sits exactly on its floor while every prediction is still one class, though the model is learning
