@@ -98,7 +98,8 @@ def main() -> None:
     grid = f"{args.seeds} seeds × {args.epochs} epochs, {args.model} ({args.size}) on {args.task} " \
            f"({len(splits['train'])}/{len(splits['dev'])}/{len(splits['test'])} rows), {args.threads} thread(s)"
     report([
-        Figure("probe grid through the backbone", uncached_s, "s", note=f"{grid}; {uncached_rows:,} sequences embedded"),
+        Figure("probe grid through the backbone", uncached_s, "s",
+               note=f"{grid}; {uncached_rows:,} sequences embedded"),
         Figure("probe grid on cached embeddings", cached_s, "s",
                note=f"cold cache; {cached_rows:,} sequences embedded (each row of each split once)"),
         Figure("probe speed-up from cached embeddings", uncached_s / cached_s, "x", target=10, better="higher",

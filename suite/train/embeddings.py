@@ -26,6 +26,7 @@ from torch import nn
 
 from suite.data.batching import batch_rows
 from suite.data.cache import ENCODER_VERSION, cache_dir, digest, write_entry
+from suite.errors import SuiteError
 from suite.provenance import key_of
 from suite.train.evaluate import SplitData
 
@@ -96,12 +97,12 @@ def probe_identity(trial: dict) -> dict:
 
 def embed_splits(model: nn.Module, splits: dict, identity: dict, batch_size: int, device: torch.device,
                  cache_root: Path | None = None) -> dict[str, np.ndarray]:
-    """split name → pooled vectors (rows of the whole split, D) of a model in probe mode, from the cache or
-    computed once and cached. `splits` maps names to encoded splits (suite/data/cache.py EncodedSplit: seqs,
-    labels, sha256, task); `identity` is `probe_identity` of the trial (or any JSON-able value that fixes the
-    model). A backbone with sparse features (k-mer counts: cheap to count, large when dense) is not cached: {}."""
+    """split name → pooled vectors (rows of the whole split, D; float32, memory-mapped) of a model in probe
+    mode, from the cache or computed once and cached. `splits` maps names to encoded splits (suite/data/cache.py
+    EncodedSplit: seqs, labels, sha256, task); `identity` is `probe_identity` of the trial (or any JSON-able value
+    that fixes the model). A backbone with sparse features (k-mer counts: cheap to count, large when dense) is not
+    cached: {}."""
     if getattr(model, "mode", None) != "probe":
-        from suite.errors import SuiteError
         raise SuiteError("embedding a split once is for probe mode, where the backbone is frozen",
                          "set_mode('probe') first, or train without cached vectors")
     if getattr(model.backbone, "sparse_features", False):
@@ -116,5 +117,5 @@ def embed_splits(model: nn.Module, splits: dict, identity: dict, batch_size: int
             whole = SplitData(split.seqs, split.labels, np.arange(len(split)))
             write_entry(entry, {"vectors": features(model, whole, batch_size, device)},
                         {"task": split.task, "split": name, "rows": len(split), "data_sha256": split.sha256})
-        vectors[name] = np.load(entry / "vectors.npy")
+        vectors[name] = np.load(entry / "vectors.npy", mmap_mode="r")  # batches gather their rows from the page cache
     return vectors

@@ -1,6 +1,7 @@
 """Probing on cached embeddings (suite/train/embeddings.py): the head trained on the frozen backbone's cached
 vectors scores what the head trained through the backbone scores, and a second seed reads the cache instead of
-running the backbone again. Real data (the first 400 / 200 / 200 rows of GUE tf_mouse_2), tiny models, caches under tmp_path."""
+running the backbone again. Real data (the first 400 / 200 / 200 rows of GUE tf_mouse_2), tiny models, caches
+under tmp_path."""
 
 import dataclasses
 
@@ -14,7 +15,7 @@ from suite.errors import SuiteError
 from suite.models import build_model, get_model_spec
 from suite.models.classifier import PooledBatch
 from suite.tasks import get_task
-from suite.train.embeddings import embed_splits, state_digest
+from suite.train.embeddings import embed_splits, probe_identity, state_digest, tokenizer_digest
 from suite.train.evaluate import SplitData, evaluate
 from suite.train.loop import FitConfig, fit, seed_everything
 from tests.conftest import torch_threads
@@ -65,7 +66,9 @@ def count_backbone_calls(model):
 def run_probe(model, splits, vectors=None):
     """Train the head 3 epochs (validation: dev), then test: (fit result, test metrics)."""
     vectors = vectors or {}
-    view = lambda s: SplitData(splits[s].seqs, splits[s].labels, np.arange(len(splits[s])), vectors.get(s))  # noqa: E731
+
+    def view(s):
+        return SplitData(splits[s].seqs, splits[s].labels, np.arange(len(splits[s])), vectors.get(s))
     cfg = FitConfig(epochs=3, batch_size=32, lr=3e-3, patience=None, eval_batch_size=64)
     result = fit(model, view("train"), view("dev"), cfg, "mcc", device=CPU)
     test, _ = evaluate(model, view("test"), 64, CPU)
@@ -154,11 +157,27 @@ def test_a_probe_trial_embeds_each_split_once_and_a_rerun_reads_them(data_env, t
     from suite.runs.trial import run_trial
 
     monkeypatch.setenv("SUITE_CACHE_DIR", str(tmp_path / "cache"))
-    trial = expand(RunRequest(models=("cnn",), tasks="tf_mouse_2", seeds=(0,), mode="probe", applied_dir=None,
-                              sets={"epochs": 2, "batch_size": 64, "max_train_rows": 300})).trials[0]
+    request = RunRequest(models=("cnn",), tasks="tf_mouse_2", seeds=(0, 1), mode="probe", applied_dir=None,
+                         sets={"epochs": 2, "batch_size": 64, "max_train_rows": 300})
+    trial, seed1 = expand(request).trials
+    assert trial.key != seed1.key and probe_identity(trial.to_dict()) == probe_identity(seed1.to_dict())
     first = run_trial(trial, tmp_path / "first", threads=1)
     entries = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "cache" / "embeddings").iterdir()}
     assert sorted(name.split(".")[1] for name in entries) == ["dev", "test", "train"]
     again = run_trial(trial, tmp_path / "again", threads=1)
     assert {p.name: p.stat().st_mtime_ns for p in (tmp_path / "cache" / "embeddings").iterdir()} == entries
     assert again.test == pytest.approx(first.test) and again.history == first.history
+
+
+def test_a_hub_snapshots_tokenizer_files_are_in_the_identity(tmp_path):
+    snapshot = tmp_path / "snapshot"
+    snapshot.mkdir()
+    (snapshot / "config.json").write_text("{}")
+    (snapshot / "tokenizer.json").write_text('{"model": "BPE"}')
+    (snapshot / "model.safetensors").write_bytes(b"weights: the backbone's state stands for them")
+    card = {"weights": {"hub_id": "someone/model", "local": str(snapshot)}}
+    first = tokenizer_digest(card)
+    assert set(first) == {"config.json", "tokenizer.json"}
+    (snapshot / "tokenizer.json").write_text('{"model": "BPE", "merges": []}')
+    assert tokenizer_digest(card)["tokenizer.json"] != first["tokenizer.json"]
+    assert tokenizer_digest({"weights": {"local": "none"}}) == {}
