@@ -47,3 +47,4 @@ bench: setup
 	$(VENV)/bin/python benchmarks/bench_backbones.py
 	$(VENV)/bin/python benchmarks/bench_wrappers.py
 	$(VENV)/bin/python benchmarks/bench_commands.py
+	$(VENV)/bin/python benchmarks/bench_probe.py

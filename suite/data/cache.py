@@ -87,12 +87,19 @@ def load_split(task: TaskSpec, split: str, data_dir: str | Path | None = None, u
 
 
 def _write_entry(entry: Path, encoded: EncodedSplit) -> None:
+    write_entry(entry, {"codes": encoded.seqs.codes, "offsets": encoded.seqs.offsets, "labels": encoded.labels},
+                {"n_iupac": encoded.seqs.n_iupac, "path": encoded.path, "sha256": encoded.sha256})
+
+
+def write_entry(entry: Path, arrays: dict[str, np.ndarray], meta: dict) -> None:
+    """One cache entry, written atomically: `<name>.npy` per array and meta.json (written last, so an entry with
+    meta.json is complete) in a temporary folder renamed to `entry`. Every cache of the suite (encoded splits,
+    frozen-backbone embeddings: suite/train/embeddings.py) writes through here; an entry is keyed by everything
+    that fixes its content, so whoever writes it first wrote the same thing."""
     entry.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=entry.parent, prefix=".tmp-"))
-    np.save(tmp / "codes.npy", encoded.seqs.codes)
-    np.save(tmp / "offsets.npy", encoded.seqs.offsets)
-    np.save(tmp / "labels.npy", encoded.labels)
-    meta = {"n_iupac": encoded.seqs.n_iupac, "path": encoded.path, "sha256": encoded.sha256}
+    for name, array in arrays.items():
+        np.save(tmp / f"{name}.npy", array)
     (tmp / "meta.json").write_text(json.dumps(meta))
     try:
         os.replace(tmp, entry)

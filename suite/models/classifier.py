@@ -1,6 +1,8 @@
 """SequenceClassifier: backbone → pooling → head, the only model type the trainer sees (style §6.5).
 
-The trainer calls `embed`, `classify` (= `forward`) and `set_mode`:
+The trainer calls `embed`, `classify` (= `forward`) and `set_mode`, on a SequenceBatch or, in probe mode, on a
+PooledBatch: the pooled vectors a frozen backbone already gave (suite/train/embeddings.py caches them), so the head
+trains without running the backbone again.
 - "finetune": every parameter trains (the authors' downstream scripts never freeze; findna-facts §5.1);
 - "probe": linear probing as the paper defines it (Table 1, facts §5.1): the whole backbone, stem included, is
   frozen and kept in eval mode (dropout off, even after `model.train()`); only the head trains.
@@ -9,6 +11,7 @@ Pretrained weights go into `backbone` through suite/models/weights.py (build_mod
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 import torch
@@ -21,6 +24,21 @@ from suite.models.contract import backbone_outputs, check_pooling
 from suite.models.pooling import POOLED_WIDTH, POOLINGS
 
 Mode = Literal["finetune", "probe"]
+
+
+@dataclass
+class PooledBatch:
+    """A batch already embedded by the frozen backbone: pooled vectors (B, D) and labels (B,). In probe mode the
+    backbone is a fixed function (eval mode, no gradient), so `embed` of the batch's sequences is these vectors."""
+
+    vectors: Tensor
+    labels: Tensor
+
+    def to(self, device: torch.device | str) -> PooledBatch:
+        return PooledBatch(self.vectors.to(device), self.labels.to(device))
+
+    def __len__(self) -> int:
+        return len(self.labels)
 
 
 class SequenceClassifier(nn.Module):
@@ -47,8 +65,16 @@ class SequenceClassifier(nn.Module):
         check_pooling(pooling, backbone_outputs(backbone), f"the {type(backbone).__name__} backbone")
 
     # ---- the model protocol -------------------------------------------------------------------------------
-    def embed(self, batch: SequenceBatch) -> Tensor:
+    def embed(self, batch: SequenceBatch | PooledBatch) -> Tensor:
         """Pooled embedding (B, D), like timm's pre_logits. No autograd graph through a frozen backbone."""
+        if isinstance(batch, PooledBatch):
+            if self.mode != "probe":
+                raise SuiteError("pooled vectors given to a model in finetune mode, whose backbone trains",
+                                 "embed the sequences (a SequenceBatch), or set_mode('probe')")
+            if batch.vectors.shape[-1] != self.embed_dim:
+                raise SuiteError(f"pooled vectors of width {batch.vectors.shape[-1]} for a head on {self.embed_dim}",
+                                 "embed with this model's backbone and pooling")
+            return batch.vectors.to(next(self.head.parameters()).dtype)
         # a backbone may hold no parameters (k-mer counts): its buffers tell the dtype then
         dtype = next(iter([*self.backbone.parameters(), *self.backbone.buffers()]), torch.empty(0)).dtype
         x = batch.one_hot.to(dtype)
@@ -56,11 +82,11 @@ class SequenceClassifier(nn.Module):
             tokens, cls = self.backbone(x, batch.lengths)
             return self.pool(tokens, cls, batch.mask)
 
-    def classify(self, batch: SequenceBatch) -> Tensor:
+    def classify(self, batch: SequenceBatch | PooledBatch) -> Tensor:
         """Logits (B, n_classes)."""
         return self.head(self.embed(batch))
 
-    def forward(self, batch: SequenceBatch) -> Tensor:
+    def forward(self, batch: SequenceBatch | PooledBatch) -> Tensor:
         return self.classify(batch)
 
     def set_mode(self, mode: Mode) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +28,7 @@ from suite.runs.plan import TrialSpec
 from suite.runs.settings import settings_tsv
 from suite.tasks.spec import TaskSpec
 from suite.train import cost
+from suite.train.embeddings import embed_splits, probe_identity
 from suite.train.evaluate import SplitData, evaluate
 from suite.train.loop import FitConfig, device_for, fit, planned_epochs, seed_everything
 from suite.train.metrics import confusion
@@ -123,12 +124,19 @@ def run_trial(spec: TrialSpec, out_dir: Path, report: Callable[[int, dict, int],
                         weights=spec.weights != "none")
     model.set_mode(spec.mode)
     cfg = FitConfig.from_hparams(spec.hparams)
+    vectors = {}  # probe: the frozen backbone embeds each split once (cached on disk); the head trains on the vectors
+    if spec.mode == "probe":
+        vectors = embed_splits(model, splits, probe_identity(spec.to_dict()), cfg.eval_batch_size, device,
+                               Path(spec.cache_dir))
+        train = replace(train, vectors=vectors.get("train"))
+        val = replace(val, vectors=vectors.get("train" if val_rows is not None else "dev"))
     epochs = planned_epochs(cfg, len(train))
     on_epoch = (lambda epoch, row: report(epoch, row, epochs)) if report else None
     fitted = fit(model, train, val, cfg, task.metric, on_epoch=on_epoch, device=device)
     test_metrics, artifacts = {}, []
     if "test" in splits:  # a sweep plans train only: the test split is never even loaded there
-        test = SplitData(splits["test"].seqs, splits["test"].labels, np.arange(len(splits["test"])))
+        test_split = splits["test"]
+        test = SplitData(test_split.seqs, test_split.labels, np.arange(len(test_split)), vectors.get("test"))
         test_metrics, probs = evaluate(model, test, cfg.eval_batch_size, device)
         artifacts = write_artifacts(out_dir, spec, task, test, probs, fitted.history)
     check_result(fitted.steps, fitted.best_val, test_metrics)

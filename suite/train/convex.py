@@ -1,13 +1,13 @@
 """Convex training of a linear head: L2-regularised logistic regression fitted to convergence (`solver: lbfgs`).
 
 `fit` (suite/train/loop.py) hands a FitConfig with solver "lbfgs" here. The backbone is a fixed feature map
-(k-mer counts, or any frozen encoder: then this is an exact linear probe): its pooled vectors (`model.embed`) are
-computed once for train and validation, scikit-learn's LogisticRegression (lbfgs, L2, intercept not penalised;
-multinomial for more than 2 classes) is fitted for every C of `cfg.l2_grid`, each fit is scored on validation by
-the task's metric, and the best C (ties → the smaller C, the stronger penalty) is copied exactly into the
-classifier's linear head, so the model's own forward gives scikit-learn's predict_proba. Nothing is trained by
-gradient steps, so lr, epochs, warm-up, patience and weight_decay do not apply; batch_size is the number of train
-rows per forward pass while computing the features.
+(k-mer counts, or any frozen encoder: then this is an exact linear probe): its pooled vectors
+(suite/train/embeddings.py `features`) are computed once for train and validation (or read from a probe's cache),
+scikit-learn's LogisticRegression (lbfgs, L2, intercept not penalised; multinomial for more than 2 classes) is
+fitted for every C of `cfg.l2_grid`, each fit is scored on validation by the task's metric, and the best C (ties →
+the smaller C, the stronger penalty) is copied exactly into the classifier's linear head, so the model's own
+forward gives scikit-learn's predict_proba. Nothing is trained by gradient steps, so lr, epochs, warm-up, patience
+and weight_decay do not apply; batch_size is the number of train rows per forward pass while computing the features.
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from suite.data.batching import batch_rows, collate
 from suite.errors import SuiteError
 from suite.models.heads import final_linear
 from suite.train import cost
 from suite.train.config import FitConfig
+from suite.train.embeddings import features
 from suite.train.evaluate import SplitData, evaluate
 from suite.train.loop import FitResult, device_for
 from suite.train.metrics import all_metrics
@@ -46,36 +46,6 @@ def linear_layer(model: nn.Module) -> nn.Linear:
         raise SuiteError(f"solver lbfgs fits a linear head, but this head has {n_linear} Linear layers",
                          "use head: linear with solver: lbfgs, or solver: adamw")
     return final_linear(model.head)
-
-
-@torch.no_grad()
-def features(model: nn.Module, data: SplitData, batch_size: int, device: torch.device):
-    """The pooled vectors (N, D) of `data` in row order: a scipy CSR matrix when the backbone says its features
-    are sparse (`sparse_features = True`, k-mer counts), else a float32 array. Batches are sorted by length so
-    they pad little."""
-    import scipy.sparse as sp
-
-    was_training = model.training
-    model.eval()
-    order = np.argsort(data.lengths, kind="stable")
-    blocks, sparse = [], bool(getattr(model.backbone, "sparse_features", False))
-    for batch_idx in batch_rows(data.lengths[order], batch_size, shuffle=False):
-        batch = collate(data.seqs, data.labels, data.rows[order[batch_idx]]).to(device)
-        vectors = model.embed(batch).float()
-        if sparse:
-            idx = vectors.nonzero()
-            rows, cols = idx[:, 0], idx[:, 1]
-            indptr = torch.zeros(len(vectors) + 1, dtype=torch.int64, device=vectors.device)
-            indptr[1:] = torch.bincount(rows, minlength=len(vectors)).cumsum(0)
-            blocks.append(sp.csr_matrix((vectors[rows, cols].cpu().numpy(), cols.cpu().numpy(), indptr.cpu().numpy()),
-                                        shape=tuple(vectors.shape)))
-        else:
-            blocks.append(vectors.cpu().numpy())
-    model.train(was_training)
-    back = np.argsort(order, kind="stable")  # sorted position of each row
-    if sparse:
-        return sp.vstack(blocks, format="csr")[back]
-    return np.concatenate(blocks)[back]
 
 
 def fit_logistic(

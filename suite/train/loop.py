@@ -3,7 +3,8 @@
 AdamW (no weight decay on biases, norms and embeddings: suite/train/optim.py), cosine learning rate with linear
 warm-up (per step), gradient clipping, an optional budget in optimizer steps (`max_steps`: a CPU profile's
 per-trial budget; the schedule spans the budget), and the best state (chosen on validation, never on test)
-restored at the end.
+restored at the end. A probe's trial hands the loop the frozen backbone's pooled vectors (SplitData.vectors,
+cached once per split by suite/train/embeddings.py): the same batches and steps, the head alone runs.
 
 Selection and early stopping read validation loss as well as the task's metric. A thresholded metric (MCC,
 accuracy) sits exactly on its floor while every prediction is still one class, though the model is learning
@@ -26,7 +27,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from suite.data.batching import batch_rows, collate
+from suite.data.batching import batch_rows
 from suite.errors import InvalidResult
 from suite.train import cost
 from suite.train.config import FitConfig
@@ -114,7 +115,7 @@ def fit(
                                     bucket=cfg.bucket):
             if step >= total_steps:  # the budget ends mid-epoch
                 break
-            batch = collate(train.seqs, train.labels, train.rows[batch_idx]).to(device)
+            batch = train.batch(batch_idx).to(device)  # sequences, or the cached pooled vectors (probe)
             for group, scale in zip(optimizer.param_groups, lr_scale):
                 group["lr"] = float(schedule[min(step, len(schedule) - 1)]) * scale
             with autocast:
