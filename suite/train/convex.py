@@ -60,7 +60,7 @@ def features(model: nn.Module, data: SplitData, batch_size: int, device: torch.d
     order = np.argsort(data.lengths, kind="stable")
     blocks, sparse = [], bool(getattr(model.backbone, "sparse_features", False))
     for batch_idx in batch_rows(data.lengths[order], batch_size, shuffle=False):
-        batch = collate(data.seqs, data.labels, data.rows[order[batch_idx]]).to(device)
+        batch = collate(data.seqs, data.labels, data.rows[order[batch_idx]], data.tokens).to(device)
         vectors = model.embed(batch).float()
         if sparse:
             idx = vectors.nonzero()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -10,6 +11,9 @@ import torch
 from suite.data.batching import batch_rows, collate
 from suite.data.encode import EncodedSequences
 from suite.train.metrics import all_metrics
+
+if TYPE_CHECKING:
+    from suite.data.cache import TokenIds
 
 
 @dataclass(frozen=True)
@@ -19,6 +23,7 @@ class SplitData:
     seqs: EncodedSequences
     labels: np.ndarray  # labels of the whole encoded split
     rows: np.ndarray  # which rows of it
+    tokens: TokenIds | None = None  # a wrapped model's token ids of the whole split (suite/data/cache.py load_tokens)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -41,7 +46,7 @@ def predict(model: torch.nn.Module, data: SplitData, batch_size: int, device: to
     probs = np.empty((len(data), model.n_classes), dtype=np.float32)
     for batch_idx in batch_rows(data.lengths[order], batch_size, shuffle=False):
         positions = order[batch_idx]
-        batch = collate(data.seqs, data.labels, data.rows[positions]).to(device)
+        batch = collate(data.seqs, data.labels, data.rows[positions], data.tokens).to(device)
         probs[positions] = torch.softmax(model(batch).float(), dim=-1).cpu().numpy()
     model.train(was_training)
     return probs

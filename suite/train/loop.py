@@ -114,7 +114,7 @@ def fit(
                                     bucket=cfg.bucket):
             if step >= total_steps:  # the budget ends mid-epoch
                 break
-            batch = collate(train.seqs, train.labels, train.rows[batch_idx]).to(device)
+            batch = collate(train.seqs, train.labels, train.rows[batch_idx], train.tokens).to(device)
             for group, scale in zip(optimizer.param_groups, lr_scale):
                 group["lr"] = float(schedule[min(step, len(schedule) - 1)]) * scale
             with autocast:
