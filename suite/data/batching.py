@@ -2,17 +2,23 @@
 
 A batch is a `SequenceBatch`: one-hot (B, L, 5) float with zero vectors at padded positions, the true lengths
 (B,), a boolean mask (B, L) that is True at real positions, the codes (B, L) uint8 with PAD beyond each length,
-and the labels. Token-level encodings (k-mers, BPE) for wrapped models plug in behind the same dataset.
+and the labels. For a wrapped model (DNABERT, NT, …) it also carries the split's cached token ids of its rows
+(`token_ids` (B, T) int64, 0 beyond each row's `token_lengths`), gathered from the token cache
+(suite/data/cache.py `load_tokens`) the same way as the codes, so the model never tokenizes during training.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from suite.data.encode import ONE_HOT, PAD, EncodedSequences
+
+if TYPE_CHECKING:
+    from suite.data.cache import TokenIds
 
 _ONE_HOT = torch.from_numpy(ONE_HOT)
 
@@ -22,6 +28,8 @@ class SequenceBatch:
     codes: torch.Tensor  # (B, L) uint8, PAD beyond each length
     lengths: torch.Tensor  # (B,) int64
     labels: torch.Tensor  # (B,) int64
+    token_ids: torch.Tensor | None = None  # (B, T) int64 cached token ids of a wrapped model, 0 beyond token_lengths
+    token_lengths: torch.Tensor | None = None  # (B,) int64
 
     @property
     def mask(self) -> torch.Tensor:
@@ -35,27 +43,43 @@ class SequenceBatch:
         return _ONE_HOT.to(self.codes.device)[self.codes.long()]
 
     def to(self, device: torch.device | str) -> SequenceBatch:
-        return SequenceBatch(self.codes.to(device), self.lengths.to(device), self.labels.to(device))
+        moved = [None if t is None else t.to(device) for t in (self.token_ids, self.token_lengths)]
+        return SequenceBatch(self.codes.to(device), self.lengths.to(device), self.labels.to(device), *moved)
 
     def __len__(self) -> int:
         return len(self.lengths)
 
 
-def collate(seqs: EncodedSequences, labels: np.ndarray, rows: np.ndarray) -> SequenceBatch:
-    """The batch of `rows`, padded to its own longest sequence (vectorised gather, no per-base loop)."""
+def gather_rows(values: np.ndarray, offsets: np.ndarray, rows: np.ndarray, pad: int) -> tuple[np.ndarray, np.ndarray]:
+    """(padded (len(rows), longest), lengths) of ragged `values` (row i = values[offsets[i]:offsets[i + 1]]), padded
+    with `pad` to the longest of these rows (vectorised gather, no per-element loop). Codes and token ids both."""
     rows = np.asarray(rows, dtype=np.int64)
-    starts = seqs.offsets[rows]
-    lengths = seqs.offsets[rows + 1] - starts
+    starts = offsets[rows]
+    lengths = offsets[rows + 1] - starts
     width = int(lengths.max()) if len(rows) else 0
     positions = np.arange(width)
     real = positions[None, :] < lengths[:, None]
     index = np.where(real, starts[:, None] + positions[None, :], 0)
-    codes = np.where(real, np.asarray(seqs.codes)[index], PAD).astype(np.uint8)
-    return SequenceBatch(
-        codes=torch.from_numpy(codes),
+    taken = np.asarray(values)[index] if len(values) else np.zeros(index.shape, dtype=np.asarray(values).dtype)
+    return np.where(real, taken, pad), lengths
+
+
+def collate(seqs: EncodedSequences, labels: np.ndarray, rows: np.ndarray, tokens: TokenIds | None = None
+            ) -> SequenceBatch:
+    """The batch of `rows`, padded to its own longest sequence; with `tokens` (a wrapped model's cached ids of the
+    same split) the batch also carries those rows' token ids, padded to their own longest."""
+    rows = np.asarray(rows, dtype=np.int64)
+    codes, lengths = gather_rows(seqs.codes, seqs.offsets, rows, PAD)
+    batch = SequenceBatch(
+        codes=torch.from_numpy(codes.astype(np.uint8)),
         lengths=torch.from_numpy(lengths.astype(np.int64)),
         labels=torch.from_numpy(np.asarray(labels)[rows].astype(np.int64)),
     )
+    if tokens is not None:
+        ids, counts = gather_rows(tokens.ids, tokens.offsets, rows, 0)
+        batch.token_ids = torch.from_numpy(ids.astype(np.int64))
+        batch.token_lengths = torch.from_numpy(counts.astype(np.int64))
+    return batch
 
 
 def batch_rows(

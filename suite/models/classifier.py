@@ -75,11 +75,14 @@ class SequenceClassifier(nn.Module):
                 raise SuiteError(f"pooled vectors of width {batch.vectors.shape[-1]} for a head on {self.embed_dim}",
                                  "embed with this model's backbone and pooling")
             return batch.vectors.to(next(self.head.parameters()).dtype)
-        # a backbone may hold no parameters (k-mer counts): its buffers tell the dtype then
-        dtype = next(iter([*self.backbone.parameters(), *self.backbone.buffers()]), torch.empty(0)).dtype
-        x = batch.one_hot.to(dtype)
         with torch.set_grad_enabled(torch.is_grad_enabled() and self.mode == "finetune"):
-            tokens, cls = self.backbone(x, batch.lengths)
+            if batch.token_ids is not None and hasattr(self.backbone, "forward_ids"):
+                # a wrapped model on its split's cached token ids (suite/models/wrapped.py): no tokenizing here
+                tokens, cls = self.backbone.forward_ids(batch.token_ids, batch.token_lengths, batch.codes.shape[1])
+            else:
+                # a backbone may hold no parameters (k-mer counts): its buffers tell the dtype then
+                dtype = next(iter([*self.backbone.parameters(), *self.backbone.buffers()]), torch.empty(0)).dtype
+                tokens, cls = self.backbone(batch.one_hot.to(dtype), batch.lengths)
             return self.pool(tokens, cls, batch.mask)
 
     def classify(self, batch: SequenceBatch | PooledBatch) -> Tensor:

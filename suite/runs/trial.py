@@ -19,7 +19,7 @@ import torch
 
 from suite.cards import build
 from suite.data.batching import collate
-from suite.data.cache import load_split
+from suite.data.cache import load_split, load_tokens
 from suite.data.splits import kfold, validation_split
 from suite.errors import InvalidResult, SuiteError
 from suite.models import build_model
@@ -123,6 +123,7 @@ def run_trial(spec: TrialSpec, out_dir: Path, report: Callable[[int, dict, int],
     model = build_model(model_spec, task.n_classes, size=spec.size, recipe=spec.recipe, overrides=spec.backbone,
                         weights=spec.weights != "none")
     model.set_mode(spec.mode)
+    train, val, test = _with_tokens(model, task, splits, train, val, Path(spec.cache_dir))
     cfg = FitConfig.from_hparams(spec.hparams)
     vectors = {}  # probe: the frozen backbone embeds each split once (cached on disk); the head trains on the vectors
     if spec.mode == "probe":
@@ -134,9 +135,8 @@ def run_trial(spec: TrialSpec, out_dir: Path, report: Callable[[int, dict, int],
     on_epoch = (lambda epoch, row: report(epoch, row, epochs)) if report else None
     fitted = fit(model, train, val, cfg, task.metric, on_epoch=on_epoch, device=device)
     test_metrics, artifacts = {}, []
-    if "test" in splits:  # a sweep plans train only: the test split is never even loaded there
-        test_split = splits["test"]
-        test = SplitData(test_split.seqs, test_split.labels, np.arange(len(test_split)), vectors.get("test"))
+    if test is not None:  # a sweep plans train only: the test split is never even loaded there
+        test = replace(test, vectors=vectors.get("test"))
         test_metrics, probs = evaluate(model, test, cfg.eval_batch_size, device)
         artifacts = write_artifacts(out_dir, spec, task, test, probs, fitted.history)
     check_result(fitted.steps, fitted.best_val, test_metrics)
@@ -153,6 +153,18 @@ def run_trial(spec: TrialSpec, out_dir: Path, report: Callable[[int, dict, int],
         "dropped_duplicates": dropped,
     }
     return TrialResult(spec.key, test_metrics, fitted.best_val, fitted.best_epoch, costs, fitted.history, artifacts)
+
+
+def _with_tokens(model, task: TaskSpec, splits: dict, train: SplitData, val: SplitData, cache_root: Path
+                 ) -> tuple[SplitData, SplitData, SplitData | None]:
+    """(train, val, test) carrying their split's token ids when the model is a wrapped one (it has a
+    `split_tokenizer`): each split tokenized once per tokenizer, memory-mapped from the cache (suite/data/cache.py)."""
+    test = SplitData(splits["test"].seqs, splits["test"].labels, np.arange(len(splits["test"]))) if "test" in splits else None
+    tokenizer = getattr(model.backbone, "split_tokenizer", None)
+    if tokenizer is None:
+        return train, val, test
+    tokens = {id(s.seqs): load_tokens(task, s, tokenizer, cache_root=cache_root) for s in splits.values()}
+    return tuple(None if d is None else replace(d, tokens=tokens[id(d.seqs)]) for d in (train, val, test))
 
 
 def _load(task: TaskSpec, split: str, entry: dict, cache_root: Path):

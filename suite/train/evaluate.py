@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -11,6 +12,9 @@ from suite.data.batching import SequenceBatch, batch_rows, collate
 from suite.data.encode import EncodedSequences
 from suite.models.classifier import PooledBatch
 from suite.train.metrics import all_metrics
+
+if TYPE_CHECKING:
+    from suite.data.cache import TokenIds
 
 
 @dataclass(frozen=True)
@@ -23,6 +27,7 @@ class SplitData:
     labels: np.ndarray  # labels of the whole encoded split
     rows: np.ndarray  # which rows of it
     vectors: np.ndarray | None = None  # (rows of the whole split, D) pooled vectors, or None: embed the sequences
+    tokens: TokenIds | None = None  # a wrapped model's token ids of the whole split (suite/data/cache.py load_tokens)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -39,7 +44,7 @@ class SplitData:
         """The batch of rows[positions]: its padded sequences, or its pooled vectors when they are known."""
         rows = self.rows[positions]
         if self.vectors is None:
-            return collate(self.seqs, self.labels, rows)
+            return collate(self.seqs, self.labels, rows, self.tokens)
         return PooledBatch(torch.from_numpy(np.asarray(self.vectors[rows])),
                            torch.from_numpy(np.asarray(self.labels)[rows].astype(np.int64)))
 

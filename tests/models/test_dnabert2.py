@@ -12,6 +12,7 @@ import torch
 from suite.errors import SuiteError
 from suite.models import get_model_spec
 from suite.models.families import dnabert2
+from suite.models.families._nucleotides import strings
 from suite.models.heads import final_linear
 from suite.models.weights import to_published
 from tests.models.helpers import built_like_a_run, real_batch
@@ -71,7 +72,7 @@ def test_round_trip_published_layout_snapshot_loads_through_the_card_path_and_re
     assert sha and model.backbone.config.hidden_size == 24  # architecture from config.json, not the card
     batch = real_batch()
     model.eval(), saved.eval()
-    ids, mask = model.backbone.tokenizer(dnabert2.strings(batch.one_hot.float(), batch.lengths))
+    ids, mask = model.backbone.tokenizer(strings(batch.one_hot.float(), batch.lengths))
     assert (ids[:, 0] == 1).all() and (ids.gather(1, mask.sum(1, keepdim=True) - 1) == 2).all()  # [CLS] … [SEP]
     with torch.no_grad():
         assert torch.equal(model.backbone.encode(ids, mask), saved.encode(ids, mask))  # round trip: same states

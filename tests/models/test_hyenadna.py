@@ -16,6 +16,7 @@ import torch.nn.functional as F
 
 from suite.models import get_model_spec
 from suite.models.families import hyenadna
+from suite.models.families._nucleotides import codes
 from suite.models.weights import to_published
 from tests.models.helpers import built_like_a_run, real_batch
 from tests.models.round_trip_checkpoints import published, write_hyenadna
@@ -101,7 +102,7 @@ def test_round_trip_suite_written_snapshot_loads_through_the_card_path_and_repro
     batch = real_batch()
     x = batch.one_hot.float()
     ids, _ = model.backbone.tokenizer.encode(x, batch.lengths)
-    code_rows = hyenadna.codes(x)  # the vectorised ids equal the tokenizer's ids of the decoded strings
+    code_rows = codes(x)  # the vectorised ids equal the tokenizer's ids of the decoded strings
     text = ["".join("ACGTN"[c] for c in row[:n]) for row, n in zip(code_rows.tolist(), batch.lengths.tolist())]
     assert all(ids[i, :n].tolist() == toks for i, (n, toks) in
                enumerate(zip(batch.lengths.tolist(), model.backbone.tokenizer(text))))

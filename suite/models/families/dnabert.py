@@ -6,6 +6,8 @@ then "[CLS] k-mers [SEP]". Vocabulary order as published (DNABERT src/transforme
 vocab.txt; hub zhihan1996/DNA_bert_6): [PAD], [UNK], [CLS], [SEP], [MASK], then the 4^k k-mers in
 `itertools.product("ATCG", repeat=k)` order (AAAAAA, AAAAAT, AAAAAC, AAAAAG, AAAATA, …, GGGGGG): ids 0-4 and
 5-4100 for k = 6. The snapshot's own vocab.txt gives the ids when a checkpoint is loaded (`read_vocab`).
+The split's k-mer ids are made once and cached (`split_tokenizer`, suite/models/wrapped.py: a base-5 table lookup
+per position, exactly the dict lookup of `kmers`); `forward_ids` consumes them.
 Long inputs (the model sees at most 512 tokens = 510 k-mers = 515 bp): sliding windows, averaged. The k-mers are
 cut into consecutive windows of `max_tokens - 2` k-mers, each wrapped in [CLS] … [SEP] and embedded on its own;
 the sequence vector is the mean of its windows' vectors (`long_input: truncate` keeps the first window only).
@@ -17,6 +19,7 @@ k-mer tokens.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from itertools import product
 from pathlib import Path
 
@@ -43,12 +46,17 @@ def published_vocab(k: int = 6) -> list[str]:
 
 
 class KmerTokenizer:
-    """Overlapping k-mers (stride 1) → ids from a vocabulary; N-holding k-mers → [UNK]."""
+    """Overlapping k-mers (stride 1) → ids from a vocabulary; N-holding k-mers → [UNK].
+    `files_sha256`: the sha256 of the vocab.txt it was read from (None: the in-code published vocabulary)."""
 
-    def __init__(self, vocab: dict[str, int], k: int = 6) -> None:
+    def __init__(self, vocab: dict[str, int], k: int = 6, files_sha256: str | None = None) -> None:
         self.k = k
         self.vocab = vocab
         self.pad_id, self.unk_id, self.cls_id, self.sep_id = (vocab[t] for t in SPECIALS[:4])
+        self.table = wrapped.kmer_table(vocab, k, self.unk_id)
+        self.split_tokens = wrapped.SplitTokens(
+            wrapped.fingerprint("dnabert-overlapping-kmers", files_sha256 or wrapped.vocab_sha256(vocab), k=k),
+            partial(wrapped.overlapping_kmers, k=k, table=self.table))
 
     def kmers(self, seq: str) -> list[int]:
         """The ids of every overlapping k-mer of `seq` (no special tokens)."""
@@ -85,30 +93,36 @@ class DnabertConfig:
 
 
 class DnabertBackbone(nn.Module):
-    def __init__(self, config: DnabertConfig, hf_config: dict, vocab: dict[str, int]) -> None:
+    def __init__(self, config: DnabertConfig, hf_config: dict, vocab: dict[str, int],
+                 vocab_sha256: str | None = None) -> None:
         super().__init__()
         from transformers import BertConfig, BertModel
 
         if config.long_input not in ("windows", "truncate"):
             raise SuiteError(f"unknown long_input '{config.long_input}'", "use windows or truncate")
         self.config = config
-        self.tokenizer = KmerTokenizer(vocab, config.k)
+        self.tokenizer = KmerTokenizer(vocab, config.k, vocab_sha256)
         self.bert = BertModel(BertConfig(**hf_config), add_pooling_layer=False)
         self.width = self.bert.config.hidden_size
         self.max_tokens = min(config.max_tokens, self.bert.config.max_position_embeddings)
 
+    @property
+    def split_tokenizer(self) -> wrapped.SplitTokens:
+        """A split's k-mer ids (no specials, no windows: the same for any max_tokens), for the token cache."""
+        return self.tokenizer.split_tokens
+
     def forward(self, x: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
+        return self.forward_ids(*wrapped.batch_tokens(self.split_tokenizer, x, lengths), x.shape[1])
+
+    def forward_ids(self, kmers: Tensor, counts: Tensor, width: int) -> tuple[Tensor, Tensor]:
+        """The wrapper on k-mer ids (B, T) with their counts (B,); `width` = the batch's length in bases."""
         tok = self.tokenizer
-        token_lists = [tok.kmers(s) for s in wrapped.decode(x, lengths)]
-        body = self.max_tokens - 2
-        if self.config.long_input == "truncate":
-            token_lists = [t[:body] for t in token_lists]
-        rows, owner = wrapped.windows(token_lists, body, tok.wrap)
-        ids, mask = wrapped.pad_windows(rows, tok.pad_id, x.device)
+        ids, mask, owner = wrapped.windows(kmers, counts, self.max_tokens - 2, [tok.cls_id], [tok.sep_id], tok.pad_id,
+                                           first_only=self.config.long_input == "truncate")
         hidden = self.bert(input_ids=ids, attention_mask=mask, token_type_ids=ids.new_zeros(ids.shape)).last_hidden_state
         content = mask.bool() & (ids != tok.cls_id) & (ids != tok.sep_id)
         pooled = wrapped.pool_windows(hidden, content, self.config.pool)
-        return wrapped.sequence_outputs(wrapped.average_windows(pooled, owner, x.shape[0]), x.shape[1])
+        return wrapped.sequence_outputs(wrapped.average_windows(pooled, owner, len(counts)), width)
 
 
 def rename(key: str) -> str | None:
@@ -137,6 +151,6 @@ def build(params: dict, recipe: dict | None = None, source: str = "dnabert") -> 
     if len(vocab) > hf_config.get("vocab_size", 0):
         raise SuiteError(f"{snapshot}: vocab.txt has {len(vocab)} tokens but config.json says vocab_size "
                          f"{hf_config.get('vocab_size')}", "the snapshot is inconsistent; fetch it again")
-    backbone = DnabertBackbone(config, hf_config, vocab)
+    backbone = DnabertBackbone(config, hf_config, vocab, wrapped.file_sha256(snapshot / "vocab.txt"))
     load_into(backbone, snapshot, source=str(snapshot), rename=rename, fix=SNAPSHOT_FIX)
     return backbone

@@ -14,6 +14,8 @@ DNABERT_2 repo's finetune/train.py loads, github MAGICS-LAB/DNABERT_2 @ d87d29f)
 Tokens: the checkpoint's own BPE tokenizer (tokenizer.json, `tokenizers` library): "[CLS] seq [SEP]", cut at
 `max_tokens` (the authors' model_max_length per task, run_dnabert2.sh). Per-nucleotide outputs are not defined
 for BPE tokens, so `tokens` is a zero tensor and the sequence vector comes out as one "[CLS]" output (K = 1).
+A split is tokenized once and cached (`split_tokenizer`, keyed by tokenizer.json's sha256, max_tokens and max_len;
+suite/models/wrapped.py); `forward_ids` consumes the ids.
 """
 
 from __future__ import annotations
@@ -22,15 +24,15 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from suite.cards import build as build_strict
 from suite.errors import SuiteError
-from suite.models import FAMILIES
+from suite.models import FAMILIES, wrapped
 from suite.models.contract import Outputs
-from suite.models.families._nucleotides import strings
 from suite.models.weights import SNAPSHOT_FIX, RenameTable, load_into
 
 OUTPUTS = Outputs(tokens=False, cls=1)  # one vector per sequence, in the one [CLS] slot (no per-position outputs)
@@ -152,6 +154,9 @@ class BPETokenizer:
     """The checkpoint's tokenizer.json through the `tokenizers` library: its BPE, its "[CLS] $A [SEP]" template,
     truncation to `max_tokens` and right padding with its [PAD]."""
 
+    rule = "dnabert2-bpe"
+    CHUNK = 4096  # sequences per encode_batch call when a whole split is tokenized (bounds the padded lists)
+
     def __init__(self, path: Path, max_tokens: int) -> None:
         from tokenizers import Tokenizer
 
@@ -162,6 +167,8 @@ class BPETokenizer:
             if self.tok.token_to_id(special) is None:
                 raise SuiteError(f"{path} has no {special} token", "use the tokenizer.json of the DNABERT-2 snapshot")
         self.pad_id = self.tok.token_to_id("[PAD]")
+        self.max_tokens = max_tokens
+        self.files_sha256 = wrapped.file_sha256(path)
         self.tok.enable_truncation(max_tokens)
         self.tok.enable_padding(pad_id=self.pad_id, pad_token="[PAD]")
 
@@ -171,21 +178,39 @@ class BPETokenizer:
         ids = torch.tensor([e.ids for e in enc], dtype=torch.int64)
         return ids, torch.tensor([e.attention_mask for e in enc], dtype=torch.bool)
 
+    def tokenize(self, seqs) -> wrapped.Ragged:
+        """Ragged ids of encoded sequences: each row as `__call__` gives it, without its padding."""
+        texts = wrapped.ragged_strings(seqs)
+        rows: list[list[int]] = []
+        for start in range(0, len(texts), self.CHUNK):
+            rows.extend(e.ids[: sum(e.attention_mask)] for e in self.tok.encode_batch(texts[start:start + self.CHUNK]))
+        offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum([len(r) for r in rows], out=offsets[1:])
+        return np.fromiter((i for r in rows for i in r), dtype=np.int64, count=int(offsets[-1])), offsets
+
 
 class CharTokens:
     """Random-init builds only (no snapshot, so no BPE merges): "[CLS] bases [SEP]" with one token per base,
     ids [CLS]=1, [SEP]=2, [PAD]=3 as the hub vocabulary and A, C, G, T, N = 5 … 9, cut at `max_tokens`."""
 
     pad_id = 3
+    rule = "dnabert2-chars"
+    files_sha256 = "in-code"  # no files: the ids above are the rule
 
     def __init__(self, max_tokens: int) -> None:
         self.body = max_tokens - 2
+        self.max_tokens = max_tokens
 
     def __call__(self, seqs: list[str]) -> tuple[Tensor, Tensor]:
         rows = [[1, *(5 + "ACGTN".index(b) for b in s[: self.body]), 2] for s in seqs]
         width = max(len(r) for r in rows)
         ids = torch.tensor([r + [self.pad_id] * (width - len(r)) for r in rows], dtype=torch.int64)
         return ids, ids != self.pad_id
+
+    def tokenize(self, seqs) -> wrapped.Ragged:
+        """Ragged ids of encoded sequences, as `__call__` gives them (vectorised)."""
+        codes, offsets = wrapped.truncate(seqs.codes, seqs.offsets, self.body)
+        return wrapped.add_specials(5 + np.asarray(codes, dtype=np.int64), offsets, [1], [2])
 
 
 class DNABERT2(nn.Module):
@@ -215,13 +240,22 @@ class DNABERT2(nn.Module):
             x = block(x, bias)
         return x
 
+    @property
+    def split_tokenizer(self) -> wrapped.SplitTokens:
+        """The first max_len bases of each sequence through the tokenizer, for the token cache."""
+        tok, max_len = self.tokenizer, self.config.max_len
+        return wrapped.SplitTokens(wrapped.fingerprint(tok.rule, tok.files_sha256, max_tokens=tok.max_tokens, max_len=max_len),
+                                   wrapped.cut_bases(tok.tokenize, max_len))
+
     def forward(self, x: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
-        cut = lengths.clamp(max=self.config.max_len) if self.config.max_len else lengths
-        ids, mask = self.tokenizer(strings(x, cut))
-        states = self.encode(ids.to(x.device), mask.to(x.device))
+        return self.forward_ids(*wrapped.batch_tokens(self.split_tokenizer, x, lengths), x.shape[1])
+
+    def forward_ids(self, tokens: Tensor, counts: Tensor, width: int) -> tuple[Tensor, Tensor]:
+        """The model on token ids (B, T) with their counts (B,); `width` = the batch's length in bases."""
+        ids, mask = wrapped.padded(tokens, counts, self.tokenizer.pad_id)
+        states = self.encode(ids, mask)
         vector = torch.tanh(self.pooler(states[:, 0]))  # BertPooler on [CLS] (BertForSequenceClassification)
-        tokens = vector.new_zeros(1, 1, 1).expand(x.shape[0], x.shape[1], self.width)
-        return tokens, vector[:, None, :]
+        return vector.new_zeros(1, 1, 1).expand(len(counts), width, self.width), vector[:, None, :]
 
 
 def _init_bert(module: nn.Module) -> None:

@@ -17,6 +17,8 @@ padding (upstream pads on the left and averages the pads too).
 Pooling: hyena-dna's downstream decoder (configs/pipeline/genomic_benchmark.yaml: `decoder: {_name_: sequence,
 mode: pool}`) is the **mean over the sequence**, not the HF port's last-token score; `cls` is that mean over the
 real tokens, and `tokens` are the per-nucleotide states (one token per base).
+A split's ids are made once and cached (`split_tokenizer`, keyed by tokenizer_config.json's sha256 and the bases
+kept; suite/models/wrapped.py); `forward_ids` consumes them.
 """
 
 from __future__ import annotations
@@ -26,15 +28,16 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from suite.cards import build as build_strict
 from suite.errors import SuiteError
-from suite.models import FAMILIES
+from suite.models import FAMILIES, wrapped
 from suite.models.contract import Outputs
-from suite.models.families._nucleotides import codes
+from suite.models.families._nucleotides import ALPHABET
 from suite.models.weights import SNAPSHOT_FIX, RenameTable, load_into
 
 OUTPUTS = Outputs(tokens=True, cls=1)  # per-position states and their mean as the one [CLS] slot
@@ -219,10 +222,13 @@ class Block(nn.Module):
 class CharTokenizer:
     """The checkpoint's character tokenizer: specials at ids 0 … 6, then its `characters` from 7."""
 
-    def __init__(self, characters: list[str]) -> None:
+    rule = "hyenadna-chars"
+
+    def __init__(self, characters: list[str], files_sha256: str | None = None) -> None:
         self.vocab = {**{t: i for i, t in enumerate(SPECIAL_TOKENS)}, **{ch: 7 + i for i, ch in enumerate(characters)}}
         self.pad_id, self.unk_id = self.vocab["[PAD]"], self.vocab["[UNK]"]
-        self.code_ids = torch.tensor([self.vocab.get(base, self.unk_id) for base in "ACGTN"])  # by suite code
+        self.code_ids = np.array([self.vocab.get(base, self.unk_id) for base in ALPHABET])  # by suite code
+        self.files_sha256 = files_sha256 or wrapped.vocab_sha256(self.vocab)  # tokenizer_config.json's, if read
 
     @classmethod
     def from_snapshot(cls, snapshot: Path) -> CharTokenizer:
@@ -230,17 +236,20 @@ class CharTokenizer:
         chars = json.loads(path.read_text()).get("characters") if path.is_file() else None
         if not chars:
             raise SuiteError(f"no `characters` in {path}", "use a complete HyenaDNA -hf snapshot (`suite models fetch NAME`)")
-        return cls(list(chars))
+        return cls(list(chars), wrapped.file_sha256(path))
 
     def __call__(self, seqs: list[str]) -> list[list[int]]:
         """Token ids of nucleotide strings (no special tokens), as the upstream tokenizer gives them."""
         return [[self.vocab.get(ch, self.unk_id) for ch in s.upper()] for s in seqs]
 
+    def tokenize(self, seqs) -> wrapped.Ragged:
+        """Ragged ids of encoded sequences: the vectorised `__call__` (one id per base)."""
+        return self.code_ids[np.asarray(seqs.codes, dtype=np.int64)], np.asarray(seqs.offsets, dtype=np.int64)
+
     def encode(self, x: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
-        """(ids (B, L), mask (B, L)) of a one-hot batch, right-padded with [PAD]: the vectorised `__call__`."""
-        mask = torch.arange(x.shape[1], device=x.device)[None, :] < lengths[:, None]
-        ids = self.code_ids.to(x.device)[codes(x)]
-        return ids.masked_fill(~mask, self.pad_id), mask
+        """(ids (B, L), mask (B, L)) of a one-hot batch, right-padded with [PAD]: `tokenize` on a batch."""
+        ids, counts = wrapped.batch_tokens(wrapped.SplitTokens(self.rule, self.tokenize), x, lengths)
+        return wrapped.padded(ids, counts, self.pad_id, x.shape[1])
 
 
 class HyenaDNA(nn.Module):
@@ -265,11 +274,25 @@ class HyenaDNA(nn.Module):
             h = block(h)
         return self.final_norm(h)
 
+    @property
+    def keep(self) -> int:
+        """Bases kept (5' end): max_len, at most max_seq_len."""
+        return min(self.config.max_len or self.config.max_seq_len, self.config.max_seq_len)
+
+    @property
+    def split_tokenizer(self) -> wrapped.SplitTokens:
+        """The first `keep` bases of each sequence through the tokenizer, for the token cache."""
+        tok = self.tokenizer
+        return wrapped.SplitTokens(wrapped.fingerprint(tok.rule, tok.files_sha256, max_len=self.keep),
+                                   wrapped.cut_bases(tok.tokenize, self.keep))
+
     def forward(self, x: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
-        keep = min(self.config.max_len or self.config.max_seq_len, self.config.max_seq_len)
-        lengths = lengths.clamp(max=keep)
-        x = x[:, : min(x.shape[1], keep)]
-        ids, mask = self.tokenizer.encode(x, lengths)
+        return self.forward_ids(*wrapped.batch_tokens(self.split_tokenizer, x, lengths), x.shape[1])
+
+    def forward_ids(self, tokens: Tensor, counts: Tensor, width: int) -> tuple[Tensor, Tensor]:
+        """The model on ids (B, T) with their counts (B,); `width` = the batch's length in bases (states come out
+        (B, min(width, keep), E), zero at padding)."""
+        ids, mask = wrapped.padded(tokens, counts, self.tokenizer.pad_id, min(width, self.keep))
         states = self.encode(ids) * mask[..., None]
         vector = states.sum(dim=1) / mask.sum(dim=1, keepdim=True).clamp_min(1)  # decoder mode "pool"
         return states, vector[:, None, :]

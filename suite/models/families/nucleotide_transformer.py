@@ -17,6 +17,8 @@ Two generations, one family (the snapshot's config.json decides):
   remote code. Its config.json carries `add_bias_fnn` (InstaDeepAI's esm_config key), which is how we recognise
   it: `GatedFFN` replaces the native intermediate layer (dense: hidden → 2·intermediate, SiLU(x1)·x2), keeping the
   parameter names, and output.dense loses its bias when add_bias_fnn is false.
+A split's ids are made once and cached (`split_tokenizer`: the same rule vectorised, suite/models/wrapped.py
+`nonoverlapping_kmers`); `forward_ids` consumes them.
 Long inputs: consecutive windows of `max_tokens - 1` tokens, each with its own <cls>, vectors averaged.
 Pooling inside the wrapper: `pool: mean` (the paper's embeddings: mean over the 6-mer tokens, <cls> and padding
 excluded) or `pool: cls`.
@@ -25,6 +27,7 @@ excluded) or `pool: cls`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from itertools import product
 from pathlib import Path
 
@@ -55,11 +58,16 @@ def published_vocab(k: int = 6) -> list[str]:
 class NonOverlappingKmerTokenizer:
     """Non-overlapping k-mers with single-nucleotide fallback (see the module docstring)."""
 
-    def __init__(self, vocab: dict[str, int], k: int = 6) -> None:
+    def __init__(self, vocab: dict[str, int], k: int = 6, files_sha256: str | None = None) -> None:
         self.k = k
         self.vocab = vocab
         self.pad_id, self.cls_id, self.unk_id = vocab["<pad>"], vocab["<cls>"], vocab["<unk>"]
         self.n_id = vocab.get("N", self.unk_id)
+        table = wrapped.kmer_table(vocab, k, self.unk_id)
+        singles = wrapped.kmer_table(vocab, 1, self.unk_id)  # by code: A, C, G, T (N never reads it)
+        self.split_tokens = wrapped.SplitTokens(
+            wrapped.fingerprint("nt-nonoverlapping-kmers", files_sha256 or wrapped.vocab_sha256(vocab), k=k),
+            partial(wrapped.nonoverlapping_kmers, k=k, table=table, singles=singles, n_id=self.n_id))
 
     def body(self, seq: str) -> list[int]:
         """Token ids of `seq` without <cls>."""
@@ -121,14 +129,15 @@ class GatedFFN(nn.Module):
 
 
 class NTBackbone(nn.Module):
-    def __init__(self, config: NTConfig, hf_config: dict, vocab: dict[str, int], add_bias_fnn: bool | None) -> None:
+    def __init__(self, config: NTConfig, hf_config: dict, vocab: dict[str, int], add_bias_fnn: bool | None,
+                 vocab_sha256: str | None = None) -> None:
         super().__init__()
         from transformers import EsmConfig, EsmModel
 
         if config.long_input not in ("windows", "truncate"):
             raise SuiteError(f"unknown long_input '{config.long_input}'", "use windows or truncate")
         self.config = config
-        self.tokenizer = NonOverlappingKmerTokenizer(vocab, config.k)
+        self.tokenizer = NonOverlappingKmerTokenizer(vocab, config.k, vocab_sha256)
         esm_config = EsmConfig(**hf_config)
         self.esm = EsmModel(esm_config, add_pooling_layer=False)
         self.esm.contact_head = nn.Identity()  # the protein contact head: no part of NT's use
@@ -140,18 +149,23 @@ class NTBackbone(nn.Module):
         # ESM positions start at padding_idx + 1, so max_position_embeddings - 2 tokens fit (1002 → 1000)
         self.max_tokens = min(config.max_tokens, esm_config.max_position_embeddings - esm_config.pad_token_id - 1)
 
+    @property
+    def split_tokenizer(self) -> wrapped.SplitTokens:
+        """A split's token ids (no <cls>, no windows: the same for any max_tokens), for the token cache."""
+        return self.tokenizer.split_tokens
+
     def forward(self, x: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
+        return self.forward_ids(*wrapped.batch_tokens(self.split_tokenizer, x, lengths), x.shape[1])
+
+    def forward_ids(self, tokens: Tensor, counts: Tensor, width: int) -> tuple[Tensor, Tensor]:
+        """The wrapper on token ids (B, T) with their counts (B,); `width` = the batch's length in bases."""
         tok = self.tokenizer
-        token_lists = [tok.body(s) for s in wrapped.decode(x, lengths)]
-        body = self.max_tokens - 1
-        if self.config.long_input == "truncate":
-            token_lists = [t[:body] for t in token_lists]
-        rows, owner = wrapped.windows(token_lists, body, tok.wrap)
-        ids, mask = wrapped.pad_windows(rows, tok.pad_id, x.device)
+        ids, mask, owner = wrapped.windows(tokens, counts, self.max_tokens - 1, [tok.cls_id], [], tok.pad_id,
+                                           first_only=self.config.long_input == "truncate")
         hidden = self.esm(input_ids=ids, attention_mask=mask).last_hidden_state
         content = mask.bool() & (ids != tok.cls_id)
         pooled = wrapped.pool_windows(hidden, content, self.config.pool)
-        return wrapped.sequence_outputs(wrapped.average_windows(pooled, owner, x.shape[0]), x.shape[1])
+        return wrapped.sequence_outputs(wrapped.average_windows(pooled, owner, len(counts)), width)
 
 
 def rename(key: str, rotary: bool = False) -> str | None:
@@ -192,7 +206,7 @@ def build(params: dict, recipe: dict | None = None, source: str = "nucleotide_tr
     if top >= raw.get("vocab_size", 0):
         raise SuiteError(f"{snapshot}: vocab.txt gives ids up to {top} but config.json says vocab_size "
                          f"{raw.get('vocab_size')}", "the snapshot is inconsistent; fetch it again")
-    backbone = NTBackbone(config, hf_config, vocab, raw.get("add_bias_fnn"))
+    backbone = NTBackbone(config, hf_config, vocab, raw.get("add_bias_fnn"), wrapped.file_sha256(snapshot / "vocab.txt"))
     rotary = hf_config.get("position_embedding_type") == "rotary"
     load_into(backbone, snapshot, source=str(snapshot), rename=lambda key: rename(key, rotary), optional=_derived,
               fix=SNAPSHOT_FIX)
