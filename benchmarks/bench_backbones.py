@@ -19,14 +19,17 @@ step (forward, cross-entropy, backward, AdamW step) on `--batch` random sequence
   max_memory_allocated): weights, gradients, AdamW state, activations and allocator overhead. On CPU with glibc
   it runs under malloc_regime("memory"), so the peak is that of live memory;
 - time: the measured step on the cost clock (under the memory regime on CPU: every large tensor faults fresh
-  pages, which adds about a quarter to a step, alike for every row); `--repeats N` adds N more steps under
-  malloc_regime("speed") and reports their median instead.
-Per base: step time / (batch · L).
+  pages, which adds about a quarter to a step, alike for every row), and the process's CPU seconds over it, which
+  with one torch thread (the default) is the work done whatever else the machine runs; the ratios of time below
+  use CPU seconds. `--repeats N` adds N more steps under malloc_regime("speed") and reports their median instead.
+Per base: step time / (batch · L). Where FinDNA-T's 8 kbp cell is skipped, its memory is extrapolated linearly from
+its two longest measured lengths, and the figure says so.
 
 Block throughput (`--block-length`, default 8192): one ChordMixer layer of the paper network (14 blocks at 8 kbp,
 batch 1), forward + backward per block, against the same six matmuls timed alone (forward x·W1ᵀ, h·W2ᵀ;
 backward the two weight and two input gradients) on the same shapes with torch.mm: the ratio of their times is the
-block's throughput as a fraction of the GEMM throughput (equal FLOPs). Medians of `--block-repeats` runs.
+block's throughput as a fraction of the GEMM throughput (equal FLOPs). Medians of `--block-repeats` runs, CPU
+seconds.
 
     python benchmarks/bench_backbones.py                       # defaults: 1k/4k/8k/16k, batch 1, 1 thread
     python benchmarks/bench_backbones.py --lengths 1024 8192 --rows findna findna_t --threads 2
@@ -39,6 +42,7 @@ import json
 import statistics
 import subprocess
 import sys
+import time
 
 from targets import Figure, report
 
@@ -76,12 +80,22 @@ def _batch(batch: int, length: int):
                          lengths=torch.full((batch,), length, dtype=torch.int64), labels=torch.randint(0, 2, (batch,)))
 
 
+def _timed(fn) -> tuple[float, float]:
+    """(wall seconds on the cost clock, CPU seconds of this process) of one call. With one torch thread the CPU
+    seconds are the work done, whatever else the machine runs; wall time on a shared machine is not."""
+    from suite.train.cost import seconds
+
+    cpu = time.process_time()
+    wall = seconds(fn)
+    return wall, time.process_time() - cpu
+
+
 def one(row: str, length: int, batch: int, repeats: int, threads: int) -> dict:
     """Runs inside the subprocess: peak memory and time of one training step of `row` at `length` bp."""
     import torch
 
     from suite.models import build_model, get_model_spec
-    from suite.train.cost import PeakMemory, malloc_regime, release_memory, seconds
+    from suite.train.cost import PeakMemory, malloc_regime, release_memory
 
     glibc = _setup(threads, "memory")
     card, overrides = ROWS[row]
@@ -98,15 +112,15 @@ def one(row: str, length: int, batch: int, repeats: int, threads: int) -> dict:
 
     step(_batch(batch, WARM_UP_BP))
     data = _batch(batch, length)
-    measured = seconds(lambda: step(data))
+    timed = [_timed(lambda: step(data))]
     grown = memory.growth_mb()
-    timed = measured
     if repeats:
         release_memory()
         malloc_regime("speed")
-        timed = statistics.median(seconds(lambda: step(data)) for _ in range(repeats))
+        timed = [_timed(lambda: step(data)) for _ in range(repeats)]
     return {"row": row, "L": length, "batch": batch, "params": sum(p.numel() for p in model.parameters()),
-            "blocks": getattr(model.backbone.config, "blocks_per_layer", None), "step_s": timed,
+            "blocks": getattr(model.backbone.config, "blocks_per_layer", None),
+            "step_s": statistics.median(t for t, _ in timed), "cpu_s": statistics.median(c for _, c in timed),
             "mem_mib": grown, "memory_method": memory.method + ("" if glibc else ", default allocator")}
 
 
@@ -115,7 +129,6 @@ def block_throughput(length: int, repeats: int, threads: int) -> dict:
     import torch
 
     from suite.models import build_backbone, get_model_spec
-    from suite.train.cost import seconds
 
     _setup(threads, "speed")
     layer = build_backbone(get_model_spec("findna"), "paper", recipe={"max_len": length, "layers": 1})
@@ -150,7 +163,9 @@ def block_throughput(length: int, repeats: int, threads: int) -> dict:
     for name, fn, per in (("block_fwd_s", forward, n_blocks), ("block_train_s", train, n_blocks),
                           ("gemm_fwd_s", gemm_forward, 1), ("gemm_train_s", gemm_train, 1)):
         fn()  # warm-up
-        out[name] = statistics.median(seconds(fn) for _ in range(repeats)) / per
+        runs = [_timed(fn) for _ in range(repeats)]
+        out[name] = statistics.median(w for w, _ in runs) / per
+        out[name.replace("_s", "_cpu_s")] = statistics.median(c for _, c in runs) / per
     return out
 
 
@@ -170,45 +185,56 @@ def _kbp(length: int) -> str:
     return f"{length / 1024:g} kbp"
 
 
+def _memory_at(cells: dict, row: str, length: int) -> tuple[float, str] | None:
+    """The row's peak memory at `length`: measured, or else extrapolated linearly from its two longest measured
+    lengths below (activations of both backbones grow linearly in L: SDPA's flash kernel keeps no L x L matrix)."""
+    r = cells.get((row, length))
+    if isinstance(r, dict):
+        return r["mem_mib"], "measured"
+    shorter = sorted(L for (name, L), c in cells.items() if name == row and isinstance(c, dict) and L < length)
+    if len(shorter) < 2:
+        return None
+    (a, b), (ma, mb) = shorter[-2:], (cells[row, L]["mem_mib"] for L in shorter[-2:])
+    return mb + (mb - ma) * (length - b) / (b - a), f"extrapolated linearly from {_kbp(a)} and {_kbp(b)}"
+
+
 def figures(cells: dict[tuple[str, int], dict | str], block: dict | str | None, batch: int) -> list[Figure]:
-    """Every measured cell, then issue 20's targets where their cells were measured."""
+    """Every measured cell, then issue 20's targets where their cells were measured. Ratios of time use the
+    process's CPU seconds (one torch thread: the work done, robust to other load on a shared machine)."""
     out = []
     for (row, length), r in cells.items():
         if isinstance(r, str):
             out.append(Figure(f"{NAMES[row]} step, {_kbp(length)}", float("nan"), "s", note=r))
             continue
         out.append(Figure(f"{NAMES[row]} step, {_kbp(length)}", r["step_s"], "s",
-                          note=f"batch {batch}, {r['blocks'] or '-'} blocks/layer, {r['params']:,} parameters"))
+                          note=f"wall; {r['cpu_s']:.1f} CPU s; batch {batch}, {r['blocks'] or '-'} blocks/layer, "
+                               f"{r['params']:,} parameters"))
         out.append(Figure(f"{NAMES[row]} peak memory, {_kbp(length)}", r["mem_mib"], "MiB", note=r["memory_method"]))
 
     def ok(row: str, length: int) -> dict | None:
         r = cells.get((row, length))
         return r if isinstance(r, dict) else None
 
-    t8 = ok("findna_t", 8192)
+    t8 = _memory_at(cells, "findna_t", 8192)
     for row, target, what in (("findna_ckpt", 1.0, "with checkpointing"), ("findna", 2.0, "without checkpointing")):
         r = ok(row, 8192)
         if r and t8:
-            out.append(Figure(f"FinDNA / FinDNA-T peak memory, 8 kbp, {what}", r["mem_mib"] / t8["mem_mib"], "x",
-                              target, note=f"{r['mem_mib']:,.0f} vs {t8['mem_mib']:,.0f} MiB"))
+            out.append(Figure(f"FinDNA / FinDNA-T peak memory, 8 kbp, {what}", r["mem_mib"] / t8[0], "x", target,
+                              note=f"{r['mem_mib']:,.0f} vs {t8[0]:,.0f} MiB (FinDNA-T {t8[1]})"))
     for row, target in (("findna", 1.5), ("findna_ckpt", None), ("findna_t", None)):
         short, long = ok(row, 1024), ok(row, 8192)
         if short and long:
-            growth = (long["step_s"] / 8192) / (short["step_s"] / 1024)
-            out.append(Figure(f"{NAMES[row]} time per base, 8 kbp / 1 kbp", growth, "x", target,
-                              note=f"{long['step_s'] / 8192 / batch * 1e3:.3g} vs "
-                                   f"{short['step_s'] / 1024 / batch * 1e3:.3g} ms/bp; blocks/layer "
-                                   f"{long['blocks'] or '-'} vs {short['blocks'] or '-'}" if target
-                              else "context: log-linear would be about 14/11 for ChordMixer"))
+            growth = (long["cpu_s"] / 8192) / (short["cpu_s"] / 1024)
+            per_base = (f"{long['cpu_s'] / 8192 / batch * 1e3:.3g} vs {short['cpu_s'] / 1024 / batch * 1e3:.3g} "
+                        f"CPU ms/bp; blocks/layer {long['blocks'] or '-'} vs {short['blocks'] or '-'}")
+            out.append(Figure(f"{NAMES[row]} time per base, 8 kbp / 1 kbp", growth, "x", target, note=per_base))
     if isinstance(block, dict):
         shape = f"T {block['T']}, E {block['E']}, H {block['H']}, {block['blocks']} blocks"
-        out.append(Figure("ChordMixer block throughput / GEMM, forward + backward",
-                          100 * block["gemm_train_s"] / block["block_train_s"], "%", 50.0, "higher",
-                          note=f"{block['block_train_s'] * 1e3:.1f} vs {block['gemm_train_s'] * 1e3:.1f} ms per "
-                               f"block; {shape}"))
-        forward = 100 * block["gemm_fwd_s"] / block["block_fwd_s"]
-        out.append(Figure("ChordMixer block throughput / GEMM, forward", forward, "%",
-                          note=f"{block['block_fwd_s'] * 1e3:.1f} vs {block['gemm_fwd_s'] * 1e3:.1f} ms per block"))
+        for kind, target in (("train", 50.0), ("fwd", None)):
+            b, g = block[f"block_{kind}_cpu_s"], block[f"gemm_{kind}_cpu_s"]
+            what = "forward + backward" if kind == "train" else "forward"
+            out.append(Figure(f"ChordMixer block throughput / GEMM, {what}", 100 * g / b, "%", target, "higher",
+                              note=f"{b * 1e3:.0f} vs {g * 1e3:.0f} CPU ms per block; {shape}"))
     elif block is not None:
         out.append(Figure("ChordMixer block throughput / GEMM, forward + backward", float("nan"), "%", 50.0, "higher",
                           note=block))
@@ -218,7 +244,7 @@ def figures(cells: dict[tuple[str, int], dict | str], block: dict | str | None, 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", nargs="+", default=["findna", "findna_ckpt", "findna_t"], choices=sorted(ROWS))
-    parser.add_argument("--lengths", nargs="+", type=int, default=[1024, 4096, 8192, 16384])
+    parser.add_argument("--lengths", nargs="*", type=int, default=[1024, 4096, 8192, 16384])
     parser.add_argument("--batch", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=0, help="extra timed steps (median) under the speed regime")
     parser.add_argument("--threads", type=int, default=1)
