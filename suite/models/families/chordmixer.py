@@ -26,10 +26,10 @@ the sequence, the [CLS] tokens go after the padded length and the whole batch ro
 How the rotation runs (`Rotation`, built once per forward and shared by every block; issue 20): no (B, T, E)
 index. When every sequence rolls over the same length (rotation="batch", and per_sequence on an equal-length batch
 such as pretraining) each track is a roll: two slice copies per track, no index at all. Otherwise each track with
-shift s gathers along time with one (B, T) index (t + s) mod T_i, expanded over the track's channels (a view).
-The residual add is fused into the same pass, and the backward is the inverse rotation of the gradient (a roll or
-gather with the shift negated), so a block keeps no extra activation for it. The result is the same permutation
-as the per-channel definition above, element for element (tests/models/test_rotation.py).
+shift s selects rows with one (B·T,) index (t + s) mod T_i, for all the track's channels at once.
+The residual add is fused into the same pass, and the backward is the inverse rotation of the gradient (the same
+copies or selects with the shift negated), so a block keeps no extra activation for it. The result is the same
+permutation as the per-channel definition above, element for element (tests/models/test_rotation.py).
 
 `checkpointing: true` recomputes each layer's activations in the backward pass (torch.utils.checkpoint,
 non-reentrant, RNG state preserved so dropout draws the same masks): a training step then holds one layer's block
@@ -146,8 +146,9 @@ class Rotation:
     c reads input position (t + shift_c) mod T_b; positions t ≥ T_b (padding) read themselves.
 
     `common` set: every sequence has T_b = common, and a track is a roll of the first `common` positions (slice
-    copies). Otherwise `index[k]` / `inverse[k]` are the (B, T) positions that moving track k reads in the forward
-    / backward direction."""
+    copies). Otherwise `index[k]` / `inverse[k]` are the rows of the (B·T, E) view that moving track k reads in the
+    forward / backward direction, (B·T,) each: one index_select of the track's channels, which copies each row's
+    channels as one run (about twice as fast as an element-wise gather on CPU)."""
 
     tracks: tuple[tuple[int, int, int], ...]  # moving_tracks(width, track_size)
     split: int  # first channel of the first moving track (= track_size): channels before it stay
@@ -166,9 +167,10 @@ class Rotation:
         t = torch.arange(total, device=seq_lens.device)[None, :]
         T = seq_lens[:, None]
         inside = t < T
+        first_row = torch.arange(len(seq_lens), device=seq_lens.device)[:, None] * total
 
         def index(shift: int) -> Tensor:
-            return torch.where(inside, (t + shift) % T, t)
+            return (first_row + torch.where(inside, (t + shift) % T, t)).reshape(-1)
 
         return cls(tracks, split, None, tuple(index(s) for _, _, s in tracks),
                    tuple(index(-s) for _, _, s in tracks))
@@ -176,21 +178,22 @@ class Rotation:
     def apply(self, src: Tensor, base: Tensor | None = None, inverse: bool = False) -> Tensor:
         """base + rotation of src (base None: the rotation alone); `inverse`: the inverse rotation. One pass,
         written into a fresh tensor piece by piece."""
-        out = torch.empty_like(src)
+        out = torch.empty(src.shape, dtype=src.dtype, device=src.device)  # contiguous
 
-        def put(where: tuple, value: Tensor) -> None:
-            if base is None:
-                out[where].copy_(value)
+        def put(where: tuple, value: Tensor, into: Tensor = out, plus: Tensor | None = base) -> None:
+            if plus is None:
+                into[where].copy_(value)
             else:
-                torch.add(base[where], value, out=out[where])
+                torch.add(plus[where], value, out=into[where])
 
         every = slice(None)
         put((every, every, slice(0, self.split)), src[:, :, : self.split])  # track 0 stays
         if self.common is None:
-            indices = self.inverse if inverse else self.index
-            for (c0, c1, _), index in zip(self.tracks, indices, strict=True):
-                rows = index[:, :, None].expand(-1, -1, c1 - c0)  # a view: one (B, T) index for the whole track
-                put((every, every, slice(c0, c1)), torch.gather(src[:, :, c0:c1], 1, rows))
+            B, T, E = src.shape
+            rows = src.reshape(B * T, E)
+            plus = None if base is None else base.reshape(B * T, E)
+            for (c0, c1, _), index in zip(self.tracks, self.inverse if inverse else self.index, strict=True):
+                put((every, slice(c0, c1)), rows[:, c0:c1].index_select(0, index), out.view(B * T, E), plus)
             return out
         T = self.common
         if T < src.shape[1]:  # positions past the common length are padding: they stay
@@ -206,7 +209,7 @@ class Rotation:
 
 class _RotateAdd(torch.autograd.Function):
     """x + Rotate(h) in one pass. The rotation is a permutation of each row's positions, so the gradient of h is the
-    inverse rotation of the output gradient (a roll or gather, as cheap as the forward); nothing is saved."""
+    inverse rotation of the output gradient (as cheap as the forward); nothing is saved."""
 
     @staticmethod
     def forward(ctx, x: Tensor, h: Tensor, rotation: Rotation) -> Tensor:
