@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from suite.models.families.chordmixer import ChordMixer, ChordMixerConfig, rotation_index, track_shifts
+from suite.models.families.chordmixer import ChordMixer, ChordMixerConfig, Rotation, track_shifts
 
 
 def naive_rotate(h, seq_lens, widths_shifts):
@@ -30,15 +30,23 @@ def test_track_shifts_paper_and_uneven_last_track():
     assert uneven.tolist() == [0, 0, 0, 0, 1, 1, 1, 1, 2, 2]
 
 
-@pytest.mark.parametrize("seq_lens", [[7, 3, 5], [7, 7, 7], [1, 6, 2]])
-def test_rotation_index_matches_naive_reference(seq_lens):
+@pytest.mark.parametrize("seq_lens", [[7, 3, 5], [7, 7, 7], [1, 6, 2], [5, 5, 5]])
+@pytest.mark.parametrize("E", [12, 11])  # 11: the last track is shorter
+def test_rotation_matches_naive_reference(seq_lens, E):
+    """Both ways the rotation runs: slice copies when every T_b is the same ([7, 7, 7], [5, 5, 5]: padding past
+    T_b = 5 stays), one (B, T) gather per track otherwise; the inverse undoes it; base + rotation is fused."""
     torch.manual_seed(0)
-    T, E, track = 7, 12, 3  # shifts 0, 1, 2, 4: larger than some T_b, so they must wrap
+    T, track = 7, 3  # shifts 0, 1, 2, 4: larger than some T_b, so they must wrap
     shifts = track_shifts(E, track)
     h = torch.randn(3, T, E)
     lens = torch.tensor(seq_lens)
-    fast = torch.gather(h, 1, rotation_index(shifts, lens, T))
+    rotation = Rotation.build(E, track, lens, T, joint=False)
+    assert (rotation.common is not None) == (len(set(seq_lens)) == 1)
+    fast = rotation.apply(h)
     assert torch.equal(fast, naive_rotate(h, lens, shifts))
+    assert torch.equal(rotation.apply(fast, inverse=True), h)
+    base = torch.randn(3, T, E)
+    assert torch.equal(rotation.apply(h, base=base), base + fast)
 
 
 def naive_chordmixer(model: ChordMixer, x, length, padded: bool):
@@ -101,6 +109,5 @@ def test_rotation_gradient_is_the_inverse_rotation():
     x = torch.randn(3, 9, 5, dtype=torch.float64, requires_grad=True)
     lengths = torch.tensor([9, 4, 6])
     assert torch.autograd.gradcheck(lambda inp: model(inp, lengths), (x,))
-    negated = rotation_index(-track_shifts(10, 2), lengths + 2, 11)
-    forward = rotation_index(track_shifts(10, 2), lengths + 2, 11)
-    assert torch.equal(torch.gather(forward, 1, negated), torch.arange(11)[None, :, None].expand(3, 11, 10))
+    equal = torch.tensor([9, 9, 9])  # the roll (slice copies) path
+    assert torch.autograd.gradcheck(lambda inp: model(inp, equal), (x,))

@@ -20,9 +20,21 @@ authors' (12,651,873 with their 5-unit output layer, facts §1.6).
 Variable lengths (our choice, like the CM repo's RotateChordVarLen): with `rotation="per_sequence"` the K
 [CLS] tokens of sequence i sit right after its true length len_i and every roll is taken modulo that
 sequence's own T_i = len_i + K, so padding never reaches a real position and the outputs of a sequence do not
-depend on what else is in the batch. It is one gather per block with a precomputed (B, T, E) index, no loop over
-sequences. `rotation="batch"` is the authors' behaviour (facts §1.2): padding is part of the sequence, the
-[CLS] tokens go after the padded length and the whole batch rolls jointly over the padded length.
+depend on what else is in the batch. `rotation="batch"` is the authors' behaviour (facts §1.2): padding is part of
+the sequence, the [CLS] tokens go after the padded length and the whole batch rolls jointly over the padded length.
+
+How the rotation runs (`Rotation`, built once per forward and shared by every block; issue 20): no (B, T, E)
+index. When every sequence rolls over the same length (rotation="batch", and per_sequence on an equal-length batch
+such as pretraining) each track is a roll: two slice copies per track, no index at all. Otherwise each track with
+shift s selects rows with one (B·T,) index (t + s) mod T_i, for all the track's channels at once.
+The residual add is fused into the same pass, and the backward is the inverse rotation of the gradient (the same
+copies or selects with the shift negated), so a block keeps no extra activation for it. The result is the same
+permutation as the per-channel definition above, element for element (tests/models/test_rotation.py).
+
+`checkpointing: true` recomputes each layer's activations in the backward pass (torch.utils.checkpoint,
+non-reentrant, RNG state preserved so dropout draws the same masks): a training step then holds one layer's block
+activations instead of all of them, for about one more forward pass of compute. Outputs and gradients are
+identical either way (tests/models/test_chordmixer_long.py).
 
 The number of blocks per layer is fixed by the module (they hold parameters): ceil(log2(max_len + K)) from the
 config. A shorter sequence still runs all of them; shifts ≥ T_i simply wrap modulo T_i.
@@ -43,6 +55,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.utils.checkpoint import checkpoint
 
 from suite.cards import build as build_strict
 from suite.errors import SuiteError
@@ -87,6 +100,7 @@ class ChordMixerConfig:
     rotation: str = "per_sequence"
     prenorm: str = "none"  # "layer": LayerNorm before each block's MLP, and once after the last block
     init: str = "torch"
+    checkpointing: bool = False  # recompute each layer's activations in the backward pass (memory for compute)
 
     def __post_init__(self) -> None:
         if self.rotation not in ROTATIONS:
@@ -111,40 +125,104 @@ class ChordMixerConfig:
         return self.width if self.width is not None else (self.blocks_per_layer + 1) * self.track_size
 
 
+def moving_tracks(width: int, track_size: int) -> tuple[tuple[int, int, int], ...]:
+    """(first channel, end channel, shift) of every track that moves: track i ≥ 1 has shift 2^(i-1) (facts §1.2);
+    the last track may be shorter."""
+    n_tracks = math.ceil(width / track_size)
+    return tuple((i * track_size, min((i + 1) * track_size, width), 2 ** (i - 1)) for i in range(1, n_tracks))
+
+
 def track_shifts(width: int, track_size: int) -> Tensor:
     """Per-channel shift (E,) int64: 0 for track 0, 2^(i-1) for track i (facts §1.2)."""
-    n_tracks = math.ceil(width / track_size)
-    per_track = torch.tensor([0] + [2 ** (i - 1) for i in range(1, n_tracks)], dtype=torch.int64)
-    return per_track.repeat_interleave(track_size)[:width]
+    shifts = torch.zeros(width, dtype=torch.int64)
+    for c0, c1, shift in moving_tracks(width, track_size):
+        shifts[c0:c1] = shift
+    return shifts
 
 
-def rotation_index(shifts: Tensor, seq_lens: Tensor, total: int) -> Tensor:
-    """Gather index (B, total, E) for the rotation: row b, position t < T_b, channel c reads position
-    (t + shift_c) mod T_b; positions t ≥ T_b (padding) read themselves. Negated shifts give the inverse."""
-    t = torch.arange(total, device=seq_lens.device)
-    T = seq_lens[:, None, None]
-    index = (t[None, :, None] + shifts.to(seq_lens.device)[None, None, :]) % T
-    inside = t[None, :, None] < T
-    return torch.where(inside, index, t[None, :, None])
+@dataclass(frozen=True)
+class Rotation:
+    """The rotation of one forward pass, shared by all its blocks: output position t < T_b of sequence b, channel
+    c reads input position (t + shift_c) mod T_b; positions t ≥ T_b (padding) read themselves.
+
+    `common` set: every sequence has T_b = common, and a track is a roll of the first `common` positions (slice
+    copies). Otherwise `index[k]` / `inverse[k]` are the rows of the (B·T, E) view that moving track k reads in the
+    forward / backward direction, (B·T,) each: one index_select of the track's channels, which copies each row's
+    channels as one run (about twice as fast as an element-wise gather on CPU)."""
+
+    tracks: tuple[tuple[int, int, int], ...]  # moving_tracks(width, track_size)
+    split: int  # first channel of the first moving track (= track_size): channels before it stay
+    common: int | None
+    index: tuple[Tensor, ...] = ()
+    inverse: tuple[Tensor, ...] = ()
+
+    @classmethod
+    def build(cls, width: int, track_size: int, seq_lens: Tensor, total: int, joint: bool) -> Rotation:
+        """`joint`: every T_b is known to be equal (the authors' batch rotation), so no device sync is needed
+        to find out."""
+        tracks = moving_tracks(width, track_size)
+        split = min(track_size, width)
+        if joint or bool((seq_lens == seq_lens[0]).all()):
+            return cls(tracks, split, int(seq_lens[0]))
+        t = torch.arange(total, device=seq_lens.device)[None, :]
+        T = seq_lens[:, None]
+        inside = t < T
+        first_row = torch.arange(len(seq_lens), device=seq_lens.device)[:, None] * total
+
+        def index(shift: int) -> Tensor:
+            return (first_row + torch.where(inside, (t + shift) % T, t)).reshape(-1)
+
+        return cls(tracks, split, None, tuple(index(s) for _, _, s in tracks),
+                   tuple(index(-s) for _, _, s in tracks))
+
+    def apply(self, src: Tensor, base: Tensor | None = None, inverse: bool = False) -> Tensor:
+        """base + rotation of src (base None: the rotation alone); `inverse`: the inverse rotation. One pass,
+        written into a fresh tensor piece by piece."""
+        out = torch.empty(src.shape, dtype=src.dtype, device=src.device)  # contiguous
+
+        def put(where: tuple, value: Tensor, into: Tensor = out, plus: Tensor | None = base) -> None:
+            if plus is None:
+                into[where].copy_(value)
+            else:
+                torch.add(plus[where], value, out=into[where])
+
+        every = slice(None)
+        put((every, every, slice(0, self.split)), src[:, :, : self.split])  # track 0 stays
+        if self.common is None:
+            B, T, E = src.shape
+            rows = src.reshape(B * T, E)
+            plus = None if base is None else base.reshape(B * T, E)
+            for (c0, c1, _), index in zip(self.tracks, self.inverse if inverse else self.index, strict=True):
+                put((every, slice(c0, c1)), rows[:, c0:c1].index_select(0, index), out.view(B * T, E), plus)
+            return out
+        T = self.common
+        if T < src.shape[1]:  # positions past the common length are padding: they stay
+            put((every, slice(T, None), slice(self.split, None)), src[:, T:, self.split :])
+        for c0, c1, shift in self.tracks:
+            r = (-shift if inverse else shift) % T  # output t reads (t + r) mod T
+            channels = slice(c0, c1)
+            put((every, slice(0, T - r), channels), src[:, r:T, channels])
+            if r:
+                put((every, slice(T - r, T), channels), src[:, :r, channels])
+        return out
 
 
-class _Rotate(torch.autograd.Function):
-    """Gather with a gather backward: the rotation is a permutation of each row's positions, so its gradient is
-    the inverse rotation (shifts negated) — cheaper than autograd's default scatter-add into zeros."""
+class _RotateAdd(torch.autograd.Function):
+    """x + Rotate(h) in one pass. The rotation is a permutation of each row's positions, so the gradient of h is the
+    inverse rotation of the output gradient (as cheap as the forward); nothing is saved."""
 
     @staticmethod
-    def forward(ctx, h: Tensor, index: Tensor, inverse: Tensor) -> Tensor:
-        ctx.save_for_backward(inverse)
-        return torch.gather(h, 1, index)
+    def forward(ctx, x: Tensor, h: Tensor, rotation: Rotation) -> Tensor:
+        ctx.rotation = rotation
+        return rotation.apply(h, base=x)
 
     @staticmethod
-    def backward(ctx, grad: Tensor) -> tuple[Tensor, None, None]:
-        (inverse,) = ctx.saved_tensors
-        return torch.gather(grad, 1, inverse), None, None
+    def backward(ctx, grad: Tensor) -> tuple[Tensor, Tensor, None]:
+        return grad, ctx.rotation.apply(grad, inverse=True), None
 
 
 class ChordBlock(nn.Module):
-    """x + Rotate(LayerDropout(MLP(x))) (facts §1.1). The rotation indices are passed in (shared by all blocks)."""
+    """x + Rotate(LayerDropout(MLP(x))) (facts §1.1). The rotation is passed in (shared by all blocks)."""
 
     def __init__(self, width: int, hidden: int, mlp_dropout: float, layer_dropout: float, prenorm: str = "none") -> None:
         super().__init__()
@@ -154,10 +232,16 @@ class ChordBlock(nn.Module):
         self.mlp_dropout = nn.Dropout(mlp_dropout)
         self.layer_dropout = nn.Dropout(layer_dropout)
 
-    def forward(self, x: Tensor, index: Tensor, inverse: Tensor) -> Tensor:
+    def forward(self, x: Tensor, rotation: Rotation) -> Tensor:
         h = self.mlp_dropout(F.gelu(self.fc1(self.norm(x))))  # exact (erf) GELU, as in the authors' Mlp
         h = self.layer_dropout(self.mlp_dropout(self.fc2(h)))
-        return x + _Rotate.apply(h, index, inverse)
+        return _RotateAdd.apply(x, h, rotation)
+
+
+def _run_layer(layer: nn.ModuleList, h: Tensor, rotation: Rotation) -> Tensor:
+    for block in layer:
+        h = block(h, rotation)
+    return h
 
 
 class ChordMixer(nn.Module):
@@ -183,7 +267,6 @@ class ChordMixer(nn.Module):
         self.final_norm = nn.LayerNorm(self.width) if config.prenorm == "layer" else nn.Identity()
         if config.init == "xavier":
             self.apply(_xavier)
-        self.register_buffer("shifts", track_shifts(self.width, config.track_size), persistent=False)
 
     def forward(self, x: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
         B, L, _ = x.shape
@@ -199,12 +282,14 @@ class ChordMixer(nn.Module):
         else:  # authors: padding is part of the sequence, [CLS] after the padded length, joint roll
             seq_lens = torch.full_like(lengths, L + K)
             cls_pos = (L + torch.arange(K, device=x.device))[None, :].expand(B, K)
-        index = rotation_index(self.shifts, seq_lens, L + K)  # built once, shared by every block
-        inverse = rotation_index(-self.shifts, seq_lens, L + K)
+        rotation = Rotation.build(self.width, self.config.track_size, seq_lens, L + K,
+                                  joint=self.config.rotation == "batch")  # built once, shared by every block
         h = self.stem(inputs)
         for layer in self.layers:
-            for block in layer:
-                h = block(h, index, inverse)
+            if self.config.checkpointing and torch.is_grad_enabled():
+                h = checkpoint(_run_layer, layer, h, rotation, use_reentrant=False)
+            else:
+                h = _run_layer(layer, h, rotation)
         h = self.final_norm(h)
         tokens = h[:, :L] * real[..., None].to(h.dtype)
         cls = torch.gather(h, 1, cls_pos[..., None].expand(B, K, self.width))

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.utils.checkpoint import checkpoint
 
 from suite.cards import build as build_strict
 from suite.errors import SuiteError
@@ -61,6 +62,9 @@ class TransformerConfig:
     # sequence: the small CPU network stayed at chance on tf_mouse_0 (validation MCC x100 -2..2 over 400 steps)
     # and reached 51 with 0.02, the BERT/GPT-2 convention. `position_std: 1.0` is the authors' init.
     position_std: float = 0.02
+    # Recompute each layer's activations in the backward pass (torch.utils.checkpoint, non-reentrant, RNG state kept
+    # so dropout draws the same masks): one layer's activations held instead of all, for about one more forward.
+    checkpointing: bool = False
 
     def __post_init__(self) -> None:
         if self.positions not in POSITIONS:
@@ -163,7 +167,10 @@ class FinDNATransformer(nn.Module):
         if self.config.causal:
             allowed = allowed & (t[None, :] <= t[:, None])[None, None]
         for layer in self.layers:
-            h = layer(h, allowed)
+            if self.config.checkpointing and torch.is_grad_enabled():
+                h = checkpoint(layer, h, allowed, use_reentrant=False)
+            else:
+                h = layer(h, allowed)
         h = self.norm(h)
         tokens = h[:, :L] * real[..., None].to(h.dtype)
         cls_pos = lengths[:, None] + torch.arange(K, device=x.device)[None, :]
