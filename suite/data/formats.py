@@ -47,13 +47,18 @@ class RawSplit:
 def read_csv_split(path: Path, seq_column: str, task: TaskSpec) -> RawSplit:
     """A `seq_column,label` csv (plain or gzip) with labels in 0..n_classes-1.
 
-    The official files are plain two-column csv, read here as bytes with numpy (`_read_simple_csv`); anything
-    else (quotes, CR, blank lines, non-ASCII, odd labels, a bad header or a damaged file) goes through pandas,
-    which also writes every error message, so both ways give the same arrays and the same errors."""
-    fast = _read_simple_csv(path, seq_column)
-    if fast is not None:
-        sequences, labels = fast
-        return RawSplit(sequences=sequences, labels=check_labels(labels, path, task), path=path)
+    The official files are plain two-column csv, read as bytes with numpy (`read_simple_csv`); anything else
+    (quotes, CR, blank lines, non-ASCII, odd labels, a bad header or a damaged file) goes through pandas, which
+    also words every error, so both ways give the same arrays and the same errors (tests/data/test_formats.py)."""
+    fast = read_simple_csv(path, seq_column)
+    if fast is None:
+        return read_csv_with_pandas(path, seq_column, task)
+    sequences, labels = fast
+    return RawSplit(sequences=sequences, labels=check_labels(labels, path, task), path=path)
+
+
+def read_csv_with_pandas(path: Path, seq_column: str, task: TaskSpec) -> RawSplit:
+    """`read_csv_split` for any csv pandas reads (quoted fields, CRLF, blank lines...), one str per row."""
     import pandas as pd
 
     try:
@@ -76,7 +81,7 @@ def read_csv_split(path: Path, seq_column: str, task: TaskSpec) -> RawSplit:
 MAX_LABEL_DIGITS = 4  # the fast reader takes labels of 1..4 digits; longer ones go through pandas
 
 
-def _read_simple_csv(path: Path, seq_column: str) -> tuple[JoinedSequences, np.ndarray] | None:
+def read_simple_csv(path: Path, seq_column: str) -> tuple[JoinedSequences, np.ndarray] | None:
     """(sequences, labels) of a plain `seq_column,label` csv or csv.gz: ASCII, LF line ends, no quotes, no blank
     line, one comma and a label of 1..4 digits per row. None for anything else (pandas reads it then).
 
