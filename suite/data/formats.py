@@ -79,37 +79,37 @@ def read_csv_with_pandas(path: Path, seq_column: str, task: TaskSpec) -> RawSpli
 
 
 MAX_LABEL_DIGITS = 4  # the fast reader takes labels of 1..4 digits; longer ones go through pandas
+SCAN_CHUNK = 1 << 20
 
 
 def read_simple_csv(path: Path, seq_column: str) -> tuple[JoinedSequences, np.ndarray] | None:
     """(sequences, labels) of a plain `seq_column,label` csv or csv.gz: ASCII, LF line ends, no quotes, no blank
     line, one comma and a label of 1..4 digits per row. None for anything else (pandas reads it then).
 
-    No str per row and no Python loop: the file is decompressed whole, rows are found with numpy on a uint8 view,
+    No str per row and no loop over rows: the file is read whole, rows are found with numpy on a uint8 view,
     and the sequences are joined by one `bytes.translate` that deletes separators and labels (digits, commas and
     line feeds cannot be in a sequence that reaches the encoder, so a length check proves nothing else went)."""
-    if path.name.endswith(".gz"):
-        try:
-            data = gunzip(path.read_bytes())
-        except Exception:  # noqa: BLE001 - any damage: pandas reads the file again and names it
-            return None
-    elif path.suffix == ".csv":
-        data = path.read_bytes()
-    else:
+    if not path.name.endswith((".csv", ".csv.gz")):
         return None
-    header = f"{seq_column},label\n".encode()
-    if not data.startswith(header) or not data.isascii():
+    try:
+        with gzip_open(path) if path.name.endswith(".gz") else open(path, "rb") as handle:
+            first, body = handle.readline(), handle.read()
+    except GZIP_ERRORS:  # a damaged file: pandas reads it again and names the damage
         return None
-    if b'"' in data or b"\r" in data or b"\x00" in data:  # (a blank line has no comma: caught below)
+    if first != f"{seq_column},label\n".encode() or not body or not body.isascii():
         return None
-    body = memoryview(data)[len(header) :]
-    if not body.nbytes:
+    if b'"' in body or b"\r" in body or b"\x00" in body:  # (a blank line has no comma: caught below)
         return None
     raw = np.frombuffer(body, dtype=np.uint8)
-    ends = np.flatnonzero(raw == ord("\n"))  # the last row may lack its line feed
-    if raw[-1] != ord("\n"):
+    ends, n_commas = [], 0
+    for lo in range(0, raw.size, SCAN_CHUNK):  # in cache-sized chunks: no temporary as large as the file
+        part = raw[lo : lo + SCAN_CHUNK]
+        ends.append(np.flatnonzero(part == ord("\n")) + lo)
+        n_commas += int(np.count_nonzero(part == ord(",")))
+    ends = np.concatenate(ends)
+    if raw[-1] != ord("\n"):  # the last row may lack its line feed
         ends = np.append(ends, raw.size)
-    if np.count_nonzero(raw == ord(",")) != len(ends):
+    if n_commas != len(ends):
         return None  # some row has no comma or more than one (each of the checks below needs exactly one)
     commas = np.full(len(ends), -1, dtype=np.int64)
     starts = np.concatenate(([0], ends[:-1] + 1))
@@ -130,26 +130,30 @@ def read_simple_csv(path: Path, seq_column: str) -> tuple[JoinedSequences, np.nd
     lengths = commas - starts
     offsets = np.zeros(len(ends) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
-    joined = bytes(body).translate(None, b",\n0123456789")
+    joined = body.translate(None, b",\n0123456789")
     if len(joined) != offsets[-1]:
         return None  # a digit inside a sequence: pandas reads it, the encoder names it
     return JoinedSequences(joined, offsets), labels
 
 
-def gunzip(data: bytes) -> bytes:
-    """gzip.decompress (all members), by python-isal's igzip when it is installed: the same bytes, inflated about
-    twice as fast as zlib, which is most of a cold load (benchmarks/bench_data.py)."""
-    return _GZIP.decompress(data)
+def gzip_open(path: Path):
+    """gzip.open(path, "rb") (every member), by python-isal's igzip when it is installed: the same bytes, inflated
+    about twice as fast as zlib, and inflating is the largest part of a cold load (benchmarks/bench_data.py)."""
+    return _GZIP.open(path, "rb")
 
 
 def inflater() -> str:
-    """Which gzip implementation `gunzip` uses, for benchmark notes."""
+    """Which gzip implementation `gzip_open` uses, for benchmark notes."""
     return "isal" if _GZIP is not gzip else "zlib"
 
 
+GZIP_ERRORS: tuple[type[Exception], ...] = (OSError, EOFError, zlib.error)
 try:
     from isal import igzip as _GZIP
-except ImportError:  # optional: the stdlib is exact too, only slower
+    from isal import isal_zlib
+
+    GZIP_ERRORS += (isal_zlib.error,)
+except ImportError:  # optional: the standard library reads the same bytes, only slower
     _GZIP = gzip
 
 
