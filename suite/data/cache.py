@@ -66,8 +66,8 @@ def apply_length_policy(sequences: list[str] | JoinedSequences, task: TaskSpec) 
     if task.length_policy != "truncate_pad_n":
         return sequences
     if isinstance(sequences, JoinedSequences):
-        bounds = sequences.offsets.tolist()
-        data = b"".join(sequences.data[a : min(b, a + task.max_bp)].ljust(task.max_bp, b"N")
+        bounds, plain = sequences.offsets.tolist(), sequences.plain().data
+        data = b"".join(plain[a : min(b, a + task.max_bp)].ljust(task.max_bp, b"N")
                         for a, b in zip(bounds[:-1], bounds[1:]))
         return JoinedSequences(data, np.arange(len(sequences) + 1, dtype=np.int64) * task.max_bp)
     return [s[: task.max_bp].ljust(task.max_bp, "N") for s in sequences]

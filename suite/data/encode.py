@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -65,11 +66,23 @@ class EncodedSequences:
 
 @dataclass(frozen=True)
 class JoinedSequences(Sequence):
-    """Sequences as one ASCII byte string: sequence i is data[offsets[i]:offsets[i + 1]]. What a fast reader
-    (formats.read_csv_split) hands to `encode` without building a str per row; reads as a list of str too."""
+    """Sequences as one ASCII byte string, what a fast reader (formats.read_simple_csv) hands to `encode` without
+    building a str per row. Dropping the bytes of `drop` from `data` leaves the sequences end to end: sequence i
+    is bases offsets[i]:offsets[i + 1] of that. `drop` lets a reader leave a file's separators and labels in
+    place (no sequence contains them) so that one translate pass both drops them and encodes the bases.
+    Reads as a list of str too (decoded on access)."""
 
     data: bytes  # ASCII only (readers check); the encoder reports any byte that is not a nucleotide
     offsets: np.ndarray  # int64, len n + 1
+    drop: bytes = b""
+
+    def plain(self) -> JoinedSequences:
+        """The same sequences with nothing to drop: data is the sequences end to end (made once)."""
+        return JoinedSequences(self._plain_data, self.offsets) if self.drop else self
+
+    @cached_property
+    def _plain_data(self) -> bytes:
+        return self.data.translate(None, self.drop)
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
@@ -78,10 +91,10 @@ class JoinedSequences(Sequence):
         if isinstance(i, slice):
             return [self[j] for j in range(*i.indices(len(self)))]
         i = range(len(self))[i]  # negative indices, IndexError past the end
-        return self.data[self.offsets[i] : self.offsets[i + 1]].decode("ascii")
+        return self.plain().data[self.offsets[i] : self.offsets[i + 1]].decode("ascii")
 
     def __iter__(self) -> Iterator[str]:
-        text = self.data.decode("ascii")
+        text = self.plain().data.decode("ascii")
         bounds = self.offsets.tolist()
         return (text[a:b] for a, b in zip(bounds[:-1], bounds[1:]))
 
@@ -99,17 +112,19 @@ def encode(sequences: Sequence[str] | JoinedSequences, source: str = "<sequences
         row = int(np.argmin(lengths)) + first_row
         raise BadSequence(f"{source}, row {row}: empty sequence", "remove the row or fix the file")
     if isinstance(sequences, JoinedSequences):
-        raw = sequences.data
+        mapped = sequences.data.translate(_TABLE, sequences.drop)
+        if len(mapped) != offsets[-1]:
+            raise ValueError(f"{source}: JoinedSequences whose offsets do not fit its data (a reader's bug)")
     else:
         joined = "".join(sequences)
         try:
-            raw = joined.encode("ascii")
+            mapped = joined.encode("ascii").translate(_TABLE)
         except UnicodeEncodeError as exc:
             _raise_bad(source, first_row, offsets, exc.start, joined[exc.start])
-    mapped = raw.translate(_TABLE)
     if _INVALID_BYTE in mapped:
         position = mapped.index(_INVALID_BYTE)
-        _raise_bad(source, first_row, offsets, position, chr(raw[position]))
+        raw = sequences.plain().data if isinstance(sequences, JoinedSequences) else joined
+        _raise_bad(source, first_row, offsets, position, chr(raw[position]) if isinstance(raw, bytes) else raw[position])
     if _IUPAC_BYTE not in mapped:  # the usual case: no IUPAC code, the translated bytes are the codes
         return EncodedSequences(codes=np.frombuffer(mapped, dtype=np.uint8), offsets=offsets, n_iupac=0)
     codes = np.frombuffer(mapped, dtype=np.uint8).copy()

@@ -80,32 +80,39 @@ def read_csv_with_pandas(path: Path, seq_column: str, task: TaskSpec) -> RawSpli
 
 MAX_LABEL_DIGITS = 4  # the fast reader takes labels of 1..4 digits; longer ones go through pandas
 SCAN_CHUNK = 1 << 20
+CSV_SEPARATORS = b",\n0123456789"  # what stands between two sequences of a simple csv: comma, label, line feed
 
 
 def read_simple_csv(path: Path, seq_column: str) -> tuple[JoinedSequences, np.ndarray] | None:
     """(sequences, labels) of a plain `seq_column,label` csv or csv.gz: ASCII, LF line ends, no quotes, no blank
     line, one comma and a label of 1..4 digits per row. None for anything else (pandas reads it then).
 
-    No str per row and no loop over rows: the file is read whole, rows are found with numpy on a uint8 view,
-    and the sequences are joined by one `bytes.translate` that deletes separators and labels (digits, commas and
-    line feeds cannot be in a sequence that reaches the encoder, so a length check proves nothing else went)."""
+    No str per row and no loop over rows: the file is inflated whole and rows are found with numpy on a uint8 view
+    (in chunks). The body stays as it is: the encoder drops commas, labels and line feeds in the same translate
+    pass that encodes the bases (`JoinedSequences.drop`), which is safe because the digit count proves that no
+    sequence holds a digit (no comma or line feed can be inside one by construction)."""
     if not path.name.endswith((".csv", ".csv.gz")):
         return None
     try:
-        with gzip_open(path) if path.name.endswith(".gz") else open(path, "rb") as handle:
-            first, body = handle.readline(), handle.read()
+        data = gunzip(path.read_bytes()) if path.name.endswith(".gz") else path.read_bytes()
     except GZIP_ERRORS:  # a damaged file: pandas reads it again and names the damage
         return None
-    if first != f"{seq_column},label\n".encode() or not body or not body.isascii():
+    header = f"{seq_column},label\n".encode()
+    if not data.startswith(header):
+        return None
+    body = data[len(header) :]  # one copy, cheaper than a streamed inflate that could skip the header
+    del data
+    if not body or not body.isascii():
         return None
     if b'"' in body or b"\r" in body or b"\x00" in body:  # (a blank line has no comma: caught below)
         return None
     raw = np.frombuffer(body, dtype=np.uint8)
-    ends, n_commas = [], 0
+    ends, n_commas, n_digits = [], 0, 0
     for lo in range(0, raw.size, SCAN_CHUNK):  # in cache-sized chunks: no temporary as large as the file
         part = raw[lo : lo + SCAN_CHUNK]
         ends.append(np.flatnonzero(part == ord("\n")) + lo)
         n_commas += int(np.count_nonzero(part == ord(",")))
+        n_digits += int(np.count_nonzero(part - np.uint8(ord("0")) < 10))
     ends = np.concatenate(ends)
     if raw[-1] != ord("\n"):  # the last row may lack its line feed
         ends = np.append(ends, raw.size)
@@ -127,23 +134,21 @@ def read_simple_csv(path: Path, seq_column: str) -> tuple[JoinedSequences, np.nd
         if ((digit < 0) | (digit > 9)).any():
             return None
         labels[has] += digit * 10**place
-    lengths = commas - starts
-    offsets = np.zeros(len(ends) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    joined = body.translate(None, b",\n0123456789")
-    if len(joined) != offsets[-1]:
+    if n_digits != widths.sum():
         return None  # a digit inside a sequence: pandas reads it, the encoder names it
-    return JoinedSequences(joined, offsets), labels
+    offsets = np.zeros(len(ends) + 1, dtype=np.int64)
+    np.cumsum(commas - starts, out=offsets[1:])
+    return JoinedSequences(body, offsets, drop=CSV_SEPARATORS), labels
 
 
-def gzip_open(path: Path):
-    """gzip.open(path, "rb") (every member), by python-isal's igzip when it is installed: the same bytes, inflated
-    about twice as fast as zlib, and inflating is the largest part of a cold load (benchmarks/bench_data.py)."""
-    return _GZIP.open(path, "rb")
+def gunzip(data: bytes) -> bytes:
+    """gzip.decompress (every member), by python-isal's igzip when it is installed: the same bytes, inflated about
+    twice as fast as zlib, and inflating is the largest part of a cold load (benchmarks/bench_data.py)."""
+    return _GZIP.decompress(data)
 
 
 def inflater() -> str:
-    """Which gzip implementation `gzip_open` uses, for benchmark notes."""
+    """Which gzip implementation `gunzip` uses, for benchmark notes."""
     return "isal" if _GZIP is not gzip else "zlib"
 
 

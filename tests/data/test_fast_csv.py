@@ -9,7 +9,7 @@ import pytest
 
 from suite.data.cache import apply_length_policy
 from suite.data.encode import IUPAC, LOOKUP, JoinedSequences, encode
-from suite.data.formats import gzip_open, read_csv_split, read_csv_with_pandas, read_simple_csv
+from suite.data.formats import gunzip, read_csv_split, read_csv_with_pandas, read_simple_csv
 from suite.errors import SuiteError
 from suite.tasks import get_task
 
@@ -94,10 +94,9 @@ def test_damaged_gzip_gives_pandas_error(tmp_path):
 def test_multi_member_gzip_is_read_whole(tmp_path):
     """bgzip and `cat a.gz b.gz` write several gzip members; all of them are the file."""
     data = gzip.compress(b"sequence,label\nACGT,1\n") + gzip.compress(b"GGCC,0\n")
+    assert gunzip(data) == gzip.decompress(data)
     path = tmp_path / "test.csv.gz"
     path.write_bytes(data)
-    with gzip_open(path) as handle:
-        assert handle.read() == gzip.decompress(data)
     assert read_csv_split(path, "sequence", H3).labels.tolist() == [1, 0]
 
 
@@ -115,16 +114,27 @@ def test_encoder_matches_the_lookup_table_on_every_byte():
         assert enc.offsets.tolist() == offsets.tolist()
 
 
-def test_joined_sequences_read_as_a_list():
-    seqs = JoinedSequences(b"ACGTTGN", np.array([0, 2, 6, 7]))
+@pytest.mark.parametrize("seqs", [JoinedSequences(b"ACGTTGN", np.array([0, 2, 6, 7])),
+                                  JoinedSequences(b"AC,1\nGTTG,0\nN,12\n", np.array([0, 2, 6, 7]), drop=b",\n0123456789")])
+def test_joined_sequences_read_as_a_list(seqs):
     assert list(seqs) == ["AC", "GTTG", "N"] and len(seqs) == 3
     assert seqs[1] == "GTTG" and seqs[-1] == "N" and seqs[0:2] == ["AC", "GTTG"]
     with pytest.raises(IndexError):
         seqs[3]
+    assert encode(seqs).codes.tolist() == [0, 1, 2, 3, 3, 2, 4]
+
+
+def test_bad_character_is_named_in_the_sequence_not_the_file_bytes():
+    seqs = JoinedSequences(b"ACGT,0\nAC*T,1\n", np.array([0, 4, 8]), drop=b",\n0123456789")
+    with pytest.raises(SuiteError, match=r"f, row 2, position 3: character '\*'"):
+        encode(seqs, source="f")
 
 
 def test_truncate_pad_policy_is_the_same_on_joined_bytes():
     task = get_task("mtcdna_1k")
     seqs = ["ACGT" * 300, "A" * 1024, "GATTACA"]
-    joined = JoinedSequences("".join(seqs).encode(), np.cumsum([0] + [len(s) for s in seqs]))
+    offsets = np.cumsum([0] + [len(s) for s in seqs])
+    joined = JoinedSequences("".join(seqs).encode(), offsets)
     assert list(apply_length_policy(joined, task)) == apply_length_policy(seqs, task)
+    with_labels = JoinedSequences("".join(f"{s},1\n" for s in seqs).encode(), offsets, drop=b",\n0123456789")
+    assert list(apply_length_policy(with_labels, task)) == apply_length_policy(seqs, task)
