@@ -99,13 +99,14 @@ class JoinedSequences(Sequence):
         return (text[a:b] for a, b in zip(bounds[:-1], bounds[1:]))
 
 
-def encode(sequences: Sequence[str] | JoinedSequences, source: str = "<sequences>", first_row: int = 1) -> EncodedSequences:
+def encode(sequences: Sequence[str] | JoinedSequences, source: str = "<sequences>",
+           first_row: int = 1) -> EncodedSequences:
     """Encode sequences to codes. `source` and `first_row` (the row number of sequences[0]) name a bad input."""
     if isinstance(sequences, JoinedSequences):
         offsets = np.asarray(sequences.offsets, dtype=np.int64)
         lengths = np.diff(offsets)
     else:
-        lengths = np.fromiter((len(s) for s in sequences), dtype=np.int64, count=len(sequences))
+        lengths = np.fromiter(map(len, sequences), dtype=np.int64, count=len(sequences))
         offsets = np.zeros(len(sequences) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
     if len(lengths) and lengths.min() == 0:
@@ -123,8 +124,8 @@ def encode(sequences: Sequence[str] | JoinedSequences, source: str = "<sequences
             _raise_bad(source, first_row, offsets, exc.start, joined[exc.start])
     if _INVALID_BYTE in mapped:
         position = mapped.index(_INVALID_BYTE)
-        raw = sequences.plain().data if isinstance(sequences, JoinedSequences) else joined
-        _raise_bad(source, first_row, offsets, position, chr(raw[position]) if isinstance(raw, bytes) else raw[position])
+        text = sequences.plain().data.decode("ascii") if isinstance(sequences, JoinedSequences) else joined
+        _raise_bad(source, first_row, offsets, position, text[position])
     if _IUPAC_BYTE not in mapped:  # the usual case: no IUPAC code, the translated bytes are the codes
         return EncodedSequences(codes=np.frombuffer(mapped, dtype=np.uint8), offsets=offsets, n_iupac=0)
     codes = np.frombuffer(mapped, dtype=np.uint8).copy()

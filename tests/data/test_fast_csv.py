@@ -114,8 +114,10 @@ def test_encoder_matches_the_lookup_table_on_every_byte():
         assert enc.offsets.tolist() == offsets.tolist()
 
 
-@pytest.mark.parametrize("seqs", [JoinedSequences(b"ACGTTGN", np.array([0, 2, 6, 7])),
-                                  JoinedSequences(b"AC,1\nGTTG,0\nN,12\n", np.array([0, 2, 6, 7]), drop=b",\n0123456789")])
+@pytest.mark.parametrize("seqs", [
+    JoinedSequences(b"ACGTTGN", np.array([0, 2, 6, 7])),
+    JoinedSequences(b"AC,1\nGTTG,0\nN,12\n", np.array([0, 2, 6, 7]), drop=b",\n0123456789"),
+])
 def test_joined_sequences_read_as_a_list(seqs):
     assert list(seqs) == ["AC", "GTTG", "N"] and len(seqs) == 3
     assert seqs[1] == "GTTG" and seqs[-1] == "N" and seqs[0:2] == ["AC", "GTTG"]
