@@ -126,9 +126,9 @@ def encode(sequences: Sequence[str] | JoinedSequences, source: str = "<sequences
         position = mapped.index(_INVALID_BYTE)
         text = sequences.plain().data.decode("ascii") if isinstance(sequences, JoinedSequences) else joined
         _raise_bad(source, first_row, offsets, position, text[position])
+    codes = np.frombuffer(mapped, dtype=np.uint8).copy()  # a writable array, as callers (torch.from_numpy) expect
     if _IUPAC_BYTE not in mapped:  # the usual case: no IUPAC code, the translated bytes are the codes
-        return EncodedSequences(codes=np.frombuffer(mapped, dtype=np.uint8), offsets=offsets, n_iupac=0)
-    codes = np.frombuffer(mapped, dtype=np.uint8).copy()
+        return EncodedSequences(codes=codes, offsets=offsets, n_iupac=0)
     iupac = codes == IUPAC_MARK
     codes[iupac] = N_CODE
     return EncodedSequences(codes=codes, offsets=offsets, n_iupac=int(np.count_nonzero(iupac)))
