@@ -23,7 +23,7 @@ from typing import Protocol
 
 import numpy as np
 
-from suite.data.encode import EncodedSequences, encode
+from suite.data.encode import EncodedSequences, JoinedSequences, encode
 from suite.data.formats import LOADERS, sha256_of
 from suite.data.sources import locate
 from suite.tasks.spec import TaskSpec
@@ -91,11 +91,16 @@ def digest(path: Path, cache_root: Path | None = None) -> str:
     return value
 
 
-def apply_length_policy(sequences: list[str], task: TaskSpec) -> list[str]:
+def apply_length_policy(sequences: list[str] | JoinedSequences, task: TaskSpec) -> list[str] | JoinedSequences:
     """`truncate_pad_n`: first max_bp bases, right-padded with N to max_bp (MTcDNA). `pad`: unchanged."""
-    if task.length_policy == "truncate_pad_n":
-        return [s[: task.max_bp].ljust(task.max_bp, "N") for s in sequences]
-    return sequences
+    if task.length_policy != "truncate_pad_n":
+        return sequences
+    if isinstance(sequences, JoinedSequences):
+        bounds, plain = sequences.offsets.tolist(), sequences.plain().data
+        data = b"".join(plain[a : min(b, a + task.max_bp)].ljust(task.max_bp, b"N")
+                        for a, b in zip(bounds[:-1], bounds[1:]))
+        return JoinedSequences(data, np.arange(len(sequences) + 1, dtype=np.int64) * task.max_bp)
+    return [s[: task.max_bp].ljust(task.max_bp, "N") for s in sequences]
 
 
 def load_split(task: TaskSpec, split: str, data_dir: str | Path | None = None, use_cache: bool = True,

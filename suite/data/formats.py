@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from suite.data.encode import JoinedSequences
 from suite.errors import CorruptData
 from suite.registry import Registry
 from suite.tasks.spec import TaskSpec
@@ -36,15 +37,28 @@ CSV_SUFFIXES = (".csv.gz", ".csv")
 
 @dataclass(frozen=True)
 class RawSplit:
-    """One split as read from its official files: sequences (strings) and integer labels."""
+    """One split as read from its official files: sequences (str, or one joined ASCII buffer) and integer labels."""
 
-    sequences: list[str]
+    sequences: list[str] | JoinedSequences
     labels: np.ndarray  # int64
     path: Path  # the file (or folder) it came from
 
 
 def read_csv_split(path: Path, seq_column: str, task: TaskSpec) -> RawSplit:
-    """A `seq_column,label` csv (plain or gzip) with labels in 0..n_classes-1."""
+    """A `seq_column,label` csv (plain or gzip) with labels in 0..n_classes-1.
+
+    The official files are plain two-column csv, read as bytes with numpy (`read_simple_csv`); anything else
+    (quotes, CR, blank lines, non-ASCII, odd labels, a bad header or a damaged file) goes through pandas, which
+    also words every error, so both ways give the same arrays and the same errors (tests/data/test_formats.py)."""
+    fast = read_simple_csv(path, seq_column)
+    if fast is None:
+        return read_csv_with_pandas(path, seq_column, task)
+    sequences, labels = fast
+    return RawSplit(sequences=sequences, labels=check_labels(labels, path, task), path=path)
+
+
+def read_csv_with_pandas(path: Path, seq_column: str, task: TaskSpec) -> RawSplit:
+    """`read_csv_split` for any csv pandas reads (quoted fields, CRLF, blank lines...), one str per row."""
     import pandas as pd
 
     try:
@@ -64,11 +78,100 @@ def read_csv_split(path: Path, seq_column: str, task: TaskSpec) -> RawSplit:
     )
 
 
+MAX_LABEL_DIGITS = 4  # the fast reader takes labels of 1..4 digits; longer ones go through pandas
+SCAN_CHUNK = 1 << 20
+CSV_SEPARATORS = b",\n0123456789"  # what stands between two sequences of a simple csv: comma, label, line feed
+
+
+def read_simple_csv(path: Path, seq_column: str) -> tuple[JoinedSequences, np.ndarray] | None:
+    """(sequences, labels) of a plain `seq_column,label` csv or csv.gz: ASCII, LF line ends, no quotes, no blank
+    line, one comma and a label of 1..4 digits per row. None for anything else (pandas reads it then).
+
+    No str per row and no loop over rows: the file is inflated whole and rows are found with numpy on a uint8 view
+    (in chunks). The body stays as it is: the encoder drops commas, labels and line feeds in the same translate
+    pass that encodes the bases (`JoinedSequences.drop`), which is safe because the digit count proves that no
+    sequence holds a digit (no comma or line feed can be inside one by construction)."""
+    if not path.name.endswith((".csv", ".csv.gz")):
+        return None
+    try:
+        data = gunzip(path.read_bytes()) if path.name.endswith(".gz") else path.read_bytes()
+    except GZIP_ERRORS:  # a damaged file: pandas reads it again and names the damage
+        return None
+    header = f"{seq_column},label\n".encode()
+    if not data.startswith(header):
+        return None
+    body = data[len(header) :]  # one copy, cheaper than a streamed inflate that could skip the header
+    del data
+    if not body or not body.isascii():
+        return None
+    if b'"' in body or b"\r" in body or b"\x00" in body:  # (a blank line has no comma: caught below)
+        return None
+    raw = np.frombuffer(body, dtype=np.uint8)
+    ends, n_commas, n_digits = [], 0, 0
+    for lo in range(0, raw.size, SCAN_CHUNK):  # in cache-sized chunks: no temporary as large as the file
+        part = raw[lo : lo + SCAN_CHUNK]
+        ends.append(np.flatnonzero(part == ord("\n")) + lo)
+        n_commas += int(np.count_nonzero(part == ord(",")))
+        n_digits += int(np.count_nonzero(part - np.uint8(ord("0")) < 10))
+    ends = np.concatenate(ends)
+    if raw[-1] != ord("\n"):  # the last row may lack its line feed
+        ends = np.append(ends, raw.size)
+    if n_commas != len(ends):
+        return None  # some row has no comma or more than one (each of the checks below needs exactly one)
+    commas = np.full(len(ends), -1, dtype=np.int64)
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    for width in range(MAX_LABEL_DIGITS, 0, -1):  # the comma nearest the line end wins
+        at = ends - width - 1
+        hit = (at >= starts) & (raw[np.maximum(at, 0)] == ord(","))
+        commas[hit] = at[hit]
+    if (commas < 0).any():
+        return None
+    widths = ends - commas - 1
+    labels = np.zeros(len(ends), dtype=np.int64)
+    for place in range(MAX_LABEL_DIGITS):
+        has = widths > place
+        digit = raw[ends[has] - 1 - place].astype(np.int64) - ord("0")
+        if ((digit < 0) | (digit > 9)).any():
+            return None
+        labels[has] += digit * 10**place
+    if n_digits != widths.sum():
+        return None  # a digit inside a sequence: pandas reads it, the encoder names it
+    offsets = np.zeros(len(ends) + 1, dtype=np.int64)
+    np.cumsum(commas - starts, out=offsets[1:])
+    return JoinedSequences(body, offsets, drop=CSV_SEPARATORS), labels
+
+
+def gunzip(data: bytes) -> bytes:
+    """gzip.decompress (every member), by python-isal's igzip when it is installed: the same bytes, inflated about
+    twice as fast as zlib, and inflating is the largest part of a cold load (benchmarks/bench_data.py)."""
+    return _GZIP.decompress(data)
+
+
+def inflater() -> str:
+    """Which gzip implementation `gunzip` uses, for benchmark notes."""
+    return "isal" if _GZIP is not gzip else "zlib"
+
+
+GZIP_ERRORS: tuple[type[Exception], ...] = (OSError, EOFError, zlib.error)
+try:
+    from isal import igzip as _GZIP
+    from isal import isal_zlib
+
+    GZIP_ERRORS += (isal_zlib.error,)
+except ImportError:  # optional: the standard library reads the same bytes, only slower
+    _GZIP = gzip
+
+
 def parse_labels(values: np.ndarray, path: Path, task: TaskSpec) -> np.ndarray:
     try:
         labels = np.asarray([int(v) for v in values], dtype=np.int64)
     except ValueError as exc:
         raise CorruptData(f"{path}: non-integer label ({exc})", "labels must be class indices 0..n-1") from exc
+    return check_labels(labels, path, task)
+
+
+def check_labels(labels: np.ndarray, path: Path, task: TaskSpec) -> np.ndarray:
+    """`labels` when all are in 0..n_classes-1, else CorruptData naming the first row outside."""
     bad = np.flatnonzero((labels < 0) | (labels >= task.n_classes))
     if bad.size:
         raise CorruptData(
