@@ -66,6 +66,11 @@ def _private_environment(token: str):
 _MAX_TEMP_DIR = 107 - len("/session_2026-01-01_00-00-00_000000_4194304/sockets/plasma_store")
 
 
+# Ray's raylet exits when its dashboard agent has not written its port file within 15 s, a fixed limit that a busy
+# machine can pass (ray-project/ray#65983); ray.init then says "The current node timed out during startup".
+_START_ATTEMPTS = 3
+
+
 @contextmanager
 def private_ray(num_cpus: int | None = None, **kwargs):
     """A new Ray instance of this process alone, bound to 127.0.0.1, shut down on leaving the block.
@@ -75,7 +80,7 @@ def private_ray(num_cpus: int | None = None, **kwargs):
     session folders; short, for the Unix socket paths below it). Ray's fate-sharing stops the GCS and raylet
     (and with them the workers) when this process dies, even by SIGKILL; the watchdog of suite/runs/reaper.py,
     started first in its own session, kills what remains of the instance once this process has left the block
-    or is gone."""
+    or is gone. A start that times out (Ray's agents slow on a busy machine) is cleared away and tried again."""
     import ray
 
     token = uuid.uuid4().hex
@@ -88,9 +93,17 @@ def private_ray(num_cpus: int | None = None, **kwargs):
         [sys.executable, "-I", reaper.__file__, token, str(os.getpid()), str(os.getsid(0)), str(folder)],
         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, env=env, start_new_session=True)
     try:
-        with _private_environment(token):
-            ray.init(address="local", num_cpus=num_cpus, _node_ip_address="127.0.0.1", _temp_dir=str(folder),
-                     include_dashboard=False, **kwargs)
+        for attempt in range(1, _START_ATTEMPTS + 1):
+            try:
+                with _private_environment(token):
+                    ray.init(address="local", num_cpus=num_cpus, _node_ip_address="127.0.0.1",
+                             _temp_dir=str(folder), include_dashboard=False, **kwargs)
+                break
+            except Exception as exc:
+                if attempt == _START_ATTEMPTS or "timed out during startup" not in str(exc):
+                    raise
+                # what the failed start left running (its processes carry the marker) goes before the next try
+                reaper.reap(token, str(folder), os.getsid(0), spare={os.getpid(), watchdog.pid})
         try:
             yield
         finally:
