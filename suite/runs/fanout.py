@@ -100,8 +100,12 @@ def private_ray(num_cpus: int | None = None, **kwargs):
                              _temp_dir=str(folder), include_dashboard=False, **kwargs)
                 break
             except Exception as exc:
-                if attempt == _START_ATTEMPTS or "timed out during startup" not in str(exc):
+                if "timed out during startup" not in str(exc):
                     raise
+                if attempt == _START_ATTEMPTS:
+                    raise SuiteError(f"Ray did not start in {_START_ATTEMPTS} tries: its agents were too slow for its "
+                                     "raylet (a busy machine)", "run again when the machine is less busy, or "
+                                     "pass --no-ray") from exc
                 # what the failed start left running (its processes carry the marker) goes before the next try
                 reaper.reap(token, str(folder), os.getsid(0), spare={os.getpid(), watchdog.pid})
         try:
