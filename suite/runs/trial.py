@@ -1,6 +1,9 @@
 """run_trial(spec) → TrialResult: one model trained and tested on one task for one seed (and fold).
 
-The only function Ray calls, and a plain function: tests and `--no-ray` call it directly.
+The only function Ray calls, and a plain function: tests and `--no-ray` call it directly. A Ray worker runs trial
+after trial in one process (suite/runs/fanout.py), and `--no-ray` runs them all in the driver, so each trial starts
+from the process-wide state a new process has (`reset_process_state`): its result is the same whichever trials ran
+before it in that process.
 Validation comes from the training side only: the task's official dev split (GUE), else fold k of a
 stratified k-fold of train (--folds), else a seeded stratified held-out fraction of train. The best state,
 chosen on validation, is evaluated once on test. Artifacts go to `out_dir`: predictions.csv, confusion.csv,
@@ -93,15 +96,58 @@ def check_result(steps: int, best_val: dict, test: dict) -> None:
                 raise InvalidResult(f"the {split} {name} is {value}", "the model's outputs are not finite; lower lr")
 
 
+def _process_state() -> dict:
+    """The process-wide settings a trial (a model family, a library it calls) could change and that change its
+    numbers: torch's thread count, default dtype, deterministic-algorithm mode, anomaly mode, the cuDNN and TF32
+    switches, and numpy's floating-point error handling. The random generators are not here: every trial seeds
+    them all (seed_everything) before it draws anything."""
+    return {
+        "threads": torch.get_num_threads(),
+        "dtype": torch.get_default_dtype(),
+        "deterministic": (torch.are_deterministic_algorithms_enabled(),
+                          torch.is_deterministic_algorithms_warn_only_enabled()),
+        "anomaly": torch.is_anomaly_enabled(),
+        "matmul_precision": torch.get_float32_matmul_precision(),
+        "cudnn": {name: getattr(torch.backends.cudnn, name)
+                  for name in ("enabled", "benchmark", "deterministic", "allow_tf32")},
+        "cuda_matmul": {name: getattr(torch.backends.cuda.matmul, name)
+                        for name in ("allow_tf32", "allow_fp16_reduced_precision_reduction",
+                                     "allow_bf16_reduced_precision_reduction")},
+        "numpy_errors": np.geterr(),
+    }
+
+
+# As the process had them when it first imported this module, before any trial ran: what a new worker has.
+_FRESH_STATE = _process_state()
+
+
+def reset_process_state(threads: int | None = None) -> None:
+    """Put back the settings of `_process_state` as a new process has them (`threads`, when given, instead of its
+    thread count), and grad mode on; called first by every trial, so that one trial's settings never reach the
+    next trial run by the same process."""
+    state = _FRESH_STATE
+    torch.set_num_threads(max(1, int(threads)) if threads else state["threads"])
+    torch.set_default_dtype(state["dtype"])
+    torch.use_deterministic_algorithms(state["deterministic"][0], warn_only=state["deterministic"][1])
+    torch.autograd.set_detect_anomaly(state["anomaly"])
+    torch.set_grad_enabled(True)
+    torch.set_float32_matmul_precision(state["matmul_precision"])
+    for name, value in state["cudnn"].items():
+        setattr(torch.backends.cudnn, name, value)
+    for name, value in state["cuda_matmul"].items():
+        setattr(torch.backends.cuda.matmul, name, value)
+    np.seterr(**state["numpy_errors"])
+
+
 def run_trial(spec: TrialSpec, out_dir: Path, report: Callable[[int, dict, int], None] | None = None,
               threads: int | None = None) -> TrialResult:
     """`report(epoch, row, epochs)` after every epoch: its history row and the epochs planned (the step budget's),
-    so whoever shows progress can say "epoch k/N" (suite/runs/progress.py)."""
+    so whoever shows progress can say "epoch k/N" (suite/runs/progress.py). `threads`: torch's intra-op threads
+    (default: as many as a new process starts with)."""
+    reset_process_state(threads)
     started = cost.clock()
     device = device_for()
     memory = cost.PeakMemory(device)
-    if threads:
-        torch.set_num_threads(max(1, int(threads)))
     task = build(TaskSpec, spec.task, f"trial {spec.key}: task")
     model_spec = build(ModelSpec, spec.model, f"trial {spec.key}: model")
     splits = {s: _load(task, s, d, Path(spec.cache_dir)) for s, d in spec.data.items()}
