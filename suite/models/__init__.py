@@ -333,7 +333,7 @@ def build_model(
 def load_card_weights(backbone, weights: WeightsSpec):
     """A card's pretrained weights (e.g. `suite pretrain`'s teacher) into the backbone, keys under `prefix` with it
     stripped, matched `exact` or `intersect` (suite/models/weights.py); returns its LoadReport."""
-    from suite.models.weights import load_into, prefixed
+    from suite.models.weights import load_into, prefixed, read_tensors, weights_sha
 
     path = Path(weights.local) / weights.file
     if not path.is_file():
@@ -341,7 +341,11 @@ def load_card_weights(backbone, weights: WeightsSpec):
             f"pretrained weights not found: {path}",
             "run `suite pretrain` to write them, or set `weights: {local: none}` in the card for random init",
         )
-    return load_into(backbone, path, source=f"pretrained weights {path}", match=weights.match,
-                     rename=prefixed(weights.prefix) if weights.prefix else None,
-                     fix="build the model with the pretraining config (size, max_len, layers), check the card's "
-                         "weights.prefix and family, or set weights.match: intersect")
+    fix = ("build the model with the pretraining config (size, max_len, layers), check the card's weights.prefix "
+           "and family, or set weights.match: intersect")
+    state = read_tensors(path, fix)
+    if hasattr(backbone, "adapt_pretrained"):  # e.g. a position table pretrained on longer windows (transformer.py)
+        state = backbone.adapt_pretrained(state)
+    report = load_into(backbone, state, source=f"pretrained weights {path}", match=weights.match,
+                       rename=prefixed(weights.prefix) if weights.prefix else None, fix=fix)
+    return dataclasses.replace(report, sha256=weights_sha(path))

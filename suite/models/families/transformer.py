@@ -177,6 +177,15 @@ class FinDNATransformer(nn.Module):
         cls = torch.gather(h, 1, cls_pos[..., None].expand(B, K, self.width))
         return tokens, cls
 
+    def adapt_pretrained(self, state: dict) -> dict:
+        """A learned position table pretrained on longer windows (e.g. 256 + K rows) is cut to this model's rows
+        (max_len + K): a batch reads rows < L + K ≤ max_len + K only (`_position_table`), so the outputs are those
+        of the longer model with the same weights. A shorter table stays as it is (load_into names the mismatch)."""
+        table = state.get("positions.weight")
+        if self.config.positions == "learned" and table is not None and len(table) > self.positions.num_embeddings:
+            state = {**state, "positions.weight": table[: self.positions.num_embeddings]}
+        return state
+
     def authors_parameter_count(self) -> int:
         """Own parameters + a Linear(E→5) pretraining head, for comparison with facts §1.6 (≈13.67 M)."""
         return sum(p.numel() for p in self.parameters()) + self.width * AUTHORS_OUT_DIM + AUTHORS_OUT_DIM
