@@ -42,9 +42,12 @@ test: setup
 	$(VENV)/bin/python -m pytest -q
 
 bench: setup
-	$(VENV)/bin/python benchmarks/bench_data.py
-	$(VENV)/bin/python benchmarks/bench_harness.py
-	$(VENV)/bin/python benchmarks/bench_backbones.py
-	$(VENV)/bin/python benchmarks/bench_wrappers.py
-	$(VENV)/bin/python benchmarks/bench_commands.py
-	$(VENV)/bin/python benchmarks/bench_probe.py
+	mkdir -p runs && rm -f runs/bench.jsonl
+	BENCH_OUT=runs/bench.jsonl $(VENV)/bin/python benchmarks/bench_commands.py
+	BENCH_OUT=runs/bench.jsonl $(VENV)/bin/python benchmarks/bench_data.py
+	BENCH_OUT=runs/bench.jsonl $(VENV)/bin/python benchmarks/bench_genome.py
+	BENCH_OUT=runs/bench.jsonl $(VENV)/bin/python benchmarks/bench_harness.py
+	BENCH_OUT=runs/bench.jsonl $(VENV)/bin/python benchmarks/bench_probe.py
+	BENCH_OUT=runs/bench.jsonl $(VENV)/bin/python benchmarks/bench_wrappers.py --part tokens
+	BENCH_OUT=runs/bench.jsonl $(VENV)/bin/python benchmarks/bench_backbones.py --lengths 1024 8192
+	$(VENV)/bin/python benchmarks/collect.py runs/bench.jsonl --out runs/performance.md
