@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -24,6 +23,8 @@ from pathlib import Path
 
 from targets import Figure, report
 
+from suite.train.cost import cpu_seconds
+
 REPO = Path(__file__).resolve().parent.parent
 COMMANDS = (("suite --help", ["--help"]), ("suite tasks", ["tasks"]), ("suite models", ["models"]),
             ("suite reproduce --list", ["reproduce", "--list"]))
@@ -32,14 +33,13 @@ TARGET_S = 2.0
 
 def run(args: list[str], env: dict[str, str]) -> tuple[float, float]:
     """(wall seconds, CPU seconds) of one `python -m suite ARGS` process; refuses a failed command."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before = cpu_seconds(children=True)
     start = time.perf_counter()
     out = subprocess.run([sys.executable, "-m", "suite", *args], env=env, cwd=REPO, capture_output=True, text=True)
     wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if out.returncode != 0:
         raise SystemExit(f"suite {' '.join(args)} failed ({out.returncode}): {out.stderr.strip()[-500:]}")
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu_seconds(children=True) - before
 
 
 def main() -> None:

@@ -54,15 +54,18 @@ def write_genome(path: Path, bases: int, seed: int = 0) -> None:
 
 
 def measure(fasta: Path, windows: int, length: int, cache: Path) -> dict:
-    """First open and a warm sample in a fresh process: seconds each and the process's own peak RSS (MiB), VmHWM:
-    getrusage's ru_maxrss survives exec on Linux and would carry this parent's peak (the genome it generated)."""
+    """First open and a warm sample in a fresh process: seconds each and the process's peak RSS (MiB, the suite's
+    one memory probe, PeakMemory: the kernel's peak since the probe was made, not the resource module's max RSS, which
+    survives exec on Linux and would carry this parent's peak, the genome it generated). torch is imported first,
+    as in any suite process, so both corpora carry the same baseline."""
     code = f"""
-import json, time
+import json, time, torch
 from suite.data.fasta import sample_windows
+from suite.train.cost import PeakMemory
+memory = PeakMemory(torch.device("cpu"))
 t = time.perf_counter(); sample_windows({str(fasta)!r}, 1, {length}, 0); first = time.perf_counter() - t
 t = time.perf_counter(); w = sample_windows({str(fasta)!r}, {windows}, {length}, 42); warm = time.perf_counter() - t
-status = dict(line.split(":", 1) for line in open("/proc/self/status") if ":" in line)
-print(json.dumps({{"first_open_s": first, "sample_s": warm, "peak_mib": int(status["VmHWM"].split()[0]) / 1024,
+print(json.dumps({{"first_open_s": first, "sample_s": warm, "peak_mib": memory.peak_mb(),
                   "windows_mib": w.nbytes / 2**20}}))
 """
     env = {**os.environ, "SUITE_CACHE_DIR": str(cache)}

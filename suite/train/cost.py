@@ -35,6 +35,13 @@ def seconds(step: Callable[[], None], device: torch.device | None = None) -> flo
     return clock(device) - start
 
 
+def cpu_seconds(children: bool = False) -> float:
+    """CPU time (user + system) of this process, or of its finished child processes (a benchmark's commands):
+    beside the wall clock, what a loaded machine does not inflate."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 # ---------------------------------------------------------------- memory
 def _proc_status(key: str) -> int | None:
     """A field of /proc/self/status in bytes (VmRSS, VmHWM), or None where there is none."""
