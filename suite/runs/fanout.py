@@ -2,15 +2,9 @@
 
 Each trial is a Tune trial of one function trainable with its own resources (`--cpus-per-trial`,
 `--gpus-per-trial`, fractions allowed), at most `--max-concurrent` at once, retried on a crash
-(FailureConfig). The driver-side TuneWriter callback is the only MLflow writer, through a thread of its own so
-that no trial waits on the store. Data reaches workers through the encoding cache on disk (memory-mapped; the
-driver encodes every task once before the fan-out), so no trial re-reads or re-encodes the raw files, and the
-workers share its pages through the page cache.
-
-Workers are reused (Tune's `reuse_actors`): one worker process per concurrent slot imports torch and the suite
-once and runs trial after trial, each from the state a new process has (run_trial resets it: suite/runs/trial.py).
-A trial that crashed its worker is retried in a new one; a trial that raised leaves its worker to be replaced, as
-Tune never reuses the actor of an errored trial. `--address` joins an existing cluster; otherwise a new, private Ray
+(FailureConfig). The driver-side TuneWriter callback is the only MLflow writer. Data reaches workers through
+the encoding cache on disk (memory-mapped; the driver encodes every task once before the fan-out), so no trial
+re-reads or re-encodes the raw files. `--address` joins an existing cluster; otherwise a new, private Ray
 starts in-process (`private_ray`): it never joins a cluster it finds on the machine.
 """
 
@@ -19,14 +13,11 @@ from __future__ import annotations
 import json
 import math
 import os
-import queue
 import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import uuid
-from collections.abc import Callable
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
@@ -134,15 +125,8 @@ def _connect(stack: ExitStack, address: str | None, num_cpus: int | None = None,
         stack.enter_context(private_ray(num_cpus=num_cpus, **kwargs))
 
 
-# Tune reuses a worker for the next trial once the last one's thread has ended, waiting this long for it (Tune's
-# default, 2 s, can pass on a loaded machine: the next trial would then fail for nothing). Read by the worker.
-_THREAD_TIMEOUT = ("TUNE_FUNCTION_THREAD_TIMEOUT_S", "60")
-
-
 def _trainable(config: dict) -> None:
     from ray import tune
-
-    os.environ.setdefault(*_THREAD_TIMEOUT)  # for the reset that hands this worker its next trial
 
     from suite.runs.trial import run_trial
 
@@ -162,94 +146,54 @@ def _trainable(config: dict) -> None:
     tune.report({"kind": "final", "result_json": json.dumps(result.to_dict(), default=float)})
 
 
-class _Writes:
-    """The MLflow writes of a fan-out, made in order by one thread of the driver. Tune's loop hands each one over and
-    goes on: a worker waits at every report until the driver has taken it in, and the next trial starts once the
-    last one's final report is taken in, so a write on that path (a few tenths of a second to SQLite, more to a
-    server that is restarting) would hold the trials up. `close()` waits for every write handed over, then raises
-    the first one that failed."""
-
-    def __init__(self) -> None:
-        self._queue: queue.SimpleQueue = queue.SimpleQueue()
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="suite-mlflow-writes", daemon=True)
-        self._thread.start()
-
-    def __call__(self, write: Callable, *args) -> None:
-        self._queue.put((write, args))
-
-    def _run(self) -> None:
-        while (item := self._queue.get()) is not None:
-            write, args = item
-            try:
-                write(*args)
-            except BaseException as exc:  # noqa: BLE001  raised by close(), in the driver's thread
-                self._error = self._error or exc
-
-    def close(self) -> None:
-        self._queue.put(None)
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-
-
 class TuneWriter(Callback):
-    """Ray callback on the driver: trial events (start, each epoch, the result, a failure) → MLflow child runs (through
-    `_Writes`, in the order they came) and the progress view. `close()` after the fan-out: every event recorded.
-    Tune pickles its run config (this callback included) into the experiment state; the live MLflow client,
-    the writer thread and the terminal view stay out of that pickle."""
+    """Ray callback on the driver: trial events (start, each epoch, the result, a failure) → MLflow child runs and
+    the progress view.
+    Tune pickles its run config (this callback included) into the experiment state; the live MLflow client
+    and terminal view stay out of that pickle."""
 
     def __init__(self, tracker: RunTracker, progress: ProgressView, outcomes: dict) -> None:
         self.tracker, self.progress, self.outcomes = tracker, progress, outcomes
-        self.write = _Writes()
 
     def __getstate__(self) -> dict:
         return {}
-
-    def close(self) -> None:
-        self.write.close()
 
     @staticmethod
     def _key(trial) -> str:
         return trial.config["trial"]["key"]
 
     def on_trial_start(self, iteration, trials, trial, **info):
-        self.write(self.tracker.start, TrialSpec.from_dict(trial.config["trial"]).tracked())
+        self.tracker.start(TrialSpec.from_dict(trial.config["trial"]).tracked())
         self.progress.trial_started(self._key(trial))
 
     def on_trial_recover(self, iteration, trials, trial, **info):
-        self.write(self.tracker.end, self._key(trial), "FAILED", f"worker failed, retry {trial.num_failures}")
+        self.tracker.end(self._key(trial), "FAILED", error=f"worker failed, retry {trial.num_failures}")
 
     def on_trial_result(self, iteration, trials, trial, result, **info):
         key = self._key(trial)
         if result.get("kind") == "worker":
-            self.write(self.tracker.tag, key, {Tag.WORKER_HOST: result["host"], Tag.WORKER_PID: result["pid"]})
+            self.tracker.tag(key, {Tag.WORKER_HOST: result["host"], Tag.WORKER_PID: result["pid"]})
         elif result.get("kind") == "epoch":
             row = json.loads(result["row_json"])
-            self.write(self.tracker.epoch, key, row)
+            self.tracker.epoch(key, row)
             self.progress.trial_epoch(key, int(row.get("epoch", 0)), int(result.get("epochs", 0)), row)
         elif result.get("kind") == "final":
             outcome = json.loads(result["result_json"])
-            self.write(self._completed, key, outcome)
+            self.tracker.complete(key, outcome)
+            self.outcomes[key] = outcome
             self.progress.trial_ended(key, ok=True, result=outcome)
         elif result.get("kind") == "invalid":
-            self.write(self._ended, key, result["error"])
+            self.tracker.end(key, "FAILED", error=result["error"])
+            self.outcomes[key] = None
             self.progress.trial_ended(key, ok=False, error=result["error"])
 
     def on_trial_error(self, iteration, trials, trial, **info):
         key = self._key(trial)
         path = Path(trial.local_path or "") / "error.txt"
         error = path.read_text()[-5000:] if path.is_file() else ""
-        self.write(self._ended, key, error)
-        self.progress.trial_ended(key, ok=False, error=error)
-
-    def _completed(self, key: str, outcome: dict) -> None:
-        self.tracker.complete(key, outcome)
-        self.outcomes[key] = outcome
-
-    def _ended(self, key: str, error: str) -> None:
         self.tracker.end(key, "FAILED", error=error)
         self.outcomes.setdefault(key, None)
+        self.progress.trial_ended(key, ok=False, error=error)
 
 
 def run_on_ray(trials: list[TrialSpec], tracker: RunTracker, progress: ProgressView, *, cpus_per_trial: float,
@@ -265,17 +209,15 @@ def run_on_ray(trials: list[TrialSpec], tracker: RunTracker, progress: ProgressV
         if not ray.is_initialized():
             _connect(stack, address, num_cpus=max(os.cpu_count() or 1, math.ceil(cpus_per_trial)))
         resources = {"cpu": cpus_per_trial, "gpu": gpus_per_trial}
-        writer = TuneWriter(tracker, progress, outcomes)
-        stack.callback(writer.close)  # before Ray shuts down: every event recorded, even after Ctrl-C
         tuner = tune.Tuner(
             tune.with_resources(_trainable, resources),
             param_space={"threads": max(1, int(cpus_per_trial)),
                          "trial": tune.grid_search([t.to_dict() for t in trials])},
-            tune_config=tune.TuneConfig(max_concurrent_trials=max_concurrent or 0, reuse_actors=True),
+            tune_config=tune.TuneConfig(max_concurrent_trials=max_concurrent or 0, reuse_actors=False),
             run_config=tune.RunConfig(
                 name=name, storage_path=str(storage.resolve()), verbose=0,
                 failure_config=tune.FailureConfig(max_failures=max_failures),
-                callbacks=[writer],
+                callbacks=[TuneWriter(tracker, progress, outcomes)],
             ),
         )
         tuner.fit()

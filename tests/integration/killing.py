@@ -13,9 +13,9 @@ from pathlib import Path
 from tests import procs
 
 
-def running_trials(db: Path, status: str = "RUNNING") -> int:
-    """Trial runs in `status` (RUNNING by default) in a SQLite MLflow store, read-only (a client of its own would
-    create the store, and race the driver doing so)."""
+def running_trials(db: Path) -> int:
+    """RUNNING trial runs in a SQLite MLflow store, read-only (a client of its own would create the store, and
+    race the driver doing so)."""
     import sqlite3
 
     if not db.is_file():
@@ -23,7 +23,7 @@ def running_trials(db: Path, status: str = "RUNNING") -> int:
     try:
         with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
             return conn.execute("SELECT COUNT(*) FROM runs JOIN tags ON runs.run_uuid = tags.run_uuid WHERE "
-                                "tags.key = 'suite.kind' AND tags.value = 'trial' AND runs.status = ?", (status,)
+                                "tags.key = 'suite.kind' AND tags.value = 'trial' AND runs.status = 'RUNNING'"
                                 ).fetchone()[0]
     except sqlite3.Error:  # the store is being created
         return 0

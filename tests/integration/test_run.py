@@ -3,7 +3,6 @@
 import itertools
 import os
 import re
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -139,46 +138,3 @@ def test_a_killed_trial_process_is_retried_and_finishes_exactly_once(workdir):
     again = suite_run(args, workdir, "killed")
     assert "2 of 2 trials already finished" in again.stdout
     assert len([r for r in runs_of(store(workdir), "killed") if r.info.status == "FINISHED"]) == 2
-
-
-def test_the_trials_reuse_their_worker_processes(grid, workdir):
-    """A worker process per concurrent slot imports torch once and runs trial after trial: the 8 trials of the grid
-    (2 at a time) ran in fewer processes than trials."""
-    pids = {r.data.tags["suite.worker_pid"] for r in runs_of(store(workdir), "grid")}
-    assert len(pids) < 8, pids
-
-
-def test_ctrl_c_records_no_unfinished_trial_as_finished_and_the_same_command_resumes(workdir):
-    """Ctrl-C (SIGINT to the driver's process group, as a terminal sends it) once a trial has finished in a worker
-    and the next runs in the same worker: the run ends, nothing is left RUNNING, every FINISHED trial has its
-    test metrics, and the same command again runs only what did not finish."""
-    args = ["--models", "cnn", "--tasks", "tf_mouse_2", "--seeds", "3", "--set", "epochs=4", "--set", "patience=5",
-            "--set", "max_train_rows=1500", "--max-concurrent", "1"]
-    db = workdir / "runs" / "mlflow.db"
-    cmd = [sys.executable, "-m", "suite", "run", *args, "--experiment", "interrupted"]
-    proc = subprocess.Popen(cmd, cwd=workdir, env={**os.environ, "COLUMNS": "200"}, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    try:
-        procs.wait_for(lambda: proc.poll() is not None or (running_trials(db, "FINISHED") >= 1
-                                                           and running_trials(db) >= 1), 600,
-                       "a finished trial and a running one")
-        assert proc.poll() is None, proc.communicate()[0]  # still running: the state this test interrupts
-        os.killpg(proc.pid, signal.SIGINT)
-        output, _ = proc.communicate(timeout=300)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-    trials = runs_of(store(workdir), "interrupted")
-    statuses = [r.info.status for r in trials]
-    assert "RUNNING" not in statuses, (statuses, output)
-    assert set(statuses) <= {"FINISHED", "KILLED", "FAILED"}, (statuses, output)
-    finished = {r.data.tags["suite.run_key"] for r in trials if r.info.status == "FINISHED"}
-    assert 1 <= len(finished) < 3, (statuses, output)  # interrupted: not everything finished
-    assert all("test/mcc" in r.data.metrics for r in trials if r.info.status == "FINISHED")
-    again = suite_run(args, workdir, "interrupted")
-    assert again.returncode == 0, again.stdout + again.stderr
-    assert f"{len(finished)} of 3 trials already finished" in again.stdout, again.stdout
-    done = [r.data.tags["suite.run_key"] for r in runs_of(store(workdir), "interrupted")
-            if r.info.status == "FINISHED"]
-    assert len(done) == 3 and len(set(done)) == 3 and finished <= set(done)
