@@ -575,15 +575,19 @@ def _list_recipes(profile: str, format_: str) -> None:
     from suite.recipes import all_recipes
     from suite.recipes.plan import ReproduceRequest, plan_recipe
 
-    table = Table(title=f"paper recipes (profile {profile})")
+    table = Table(title=f"recipes: the paper's tables and the studies (profile {profile})")
     for column in ("table", "what", "entries", "grid", "pretraining"):
         table.add_column(column)
     for name, recipe in all_recipes().items():
         plan = plan_recipe(ReproduceRequest(name, profile=profile), runs=False)
         entries = "\n".join(e.label for e in recipe.entries) or "task registry"
-        if recipe.kind == "scores":
-            what = f"{recipe.published}: {plan.mode}, {recipe.tasks if ',' not in recipe.tasks else 'GB tasks'}"
-            grid = f"{len(plan.entries)} x {len(plan.tasks)} x {len(plan.seeds)}\n= {plan.grid_size} trials"
+        if recipe.kind in ("scores", "study"):
+            modes = recipe.all_modes if recipe.kind == "study" else (plan.mode,)
+            tasks = recipe.tasks if ',' not in recipe.tasks else f"{len(plan.tasks)} tasks"
+            what = f"{recipe.published or 'study'}: {', '.join(modes)}, {tasks}"
+            grid = (f"{len(plan.entries)} x {len(plan.tasks)} x {len(plan.seeds)}"
+                    + (f" x {len(modes)} modes" if len(modes) > 1 else "")
+                    + f"\n= {plan.grid_size * len(modes)} trials")
             jobs = "\n".join(f"{j.folder.name} ({'present' if j.present else 'to run'})" for j in plan.jobs) or "-"
         elif recipe.kind == "cost":
             what = f"{recipe.published}: cost per training batch"
@@ -591,17 +595,17 @@ def _list_recipes(profile: str, format_: str) -> None:
             jobs = "-"
         else:
             what, grid, jobs = f"{recipe.published}: data", f"{len(plan.tasks)} tasks", "-"
-        table.add_row(name.upper(), what, entries, grid, jobs)
+        table.add_row(name.upper() if recipe.published else name, what, entries, grid, jobs)
     show(table, console, format_)
 
 
 def _print_recipe_plan(request, format_: str) -> None:
-    from suite.recipes.plan import grid_rows, plan_recipe
+    from suite.recipes.plan import grid_rows, plan_study
 
-    plan = plan_recipe(request)
-    recipe = plan.recipe
+    plans = plan_study(request)
+    plan, recipe = plans[0], plans[0].recipe
     say = prose(console, format_)
-    if recipe.kind != "scores":
+    if recipe.kind not in ("scores", "study"):
         what = (f"{len(recipe.entries)} entries measured in one process: " + ", ".join(e.label for e in recipe.entries)
                 if recipe.kind == "cost" else f"the task registry's sizes of {len(plan.tasks)} tasks")
         say.print(f"{recipe.name.upper()} ({recipe.kind}): {what}", highlight=False)
@@ -610,10 +614,11 @@ def _print_recipe_plan(request, format_: str) -> None:
         say.print(f"pretraining {job.folder} ({'present, reused' if job.present else 'to run'}): "
                       f"{job.config.total_steps} steps, views {job.config.method.views}, for {', '.join(job.entries)}",
                       highlight=False, soft_wrap=True)
-    rows = grid_rows(plan)
+    rows = [row for each in plans for row in grid_rows(each)]
     reasons = list(dict.fromkeys(r["status"] for r in rows if r["status"] != "planned"))
+    modes = f" x {len(plans)} modes" if len(plans) > 1 else ""
     table = Table(title=f"{recipe.name.upper()} grid ({request.profile}): {len(plan.entries)} entries x "
-                        f"{len(plan.tasks)} tasks x {len(plan.seeds)} seeds = {len(rows)} trials")
+                        f"{len(plan.tasks)} tasks x {len(plan.seeds)} seeds{modes} = {len(rows)} trials")
     for column in ("entry", "model", "task", "seed", "mode", "run key", "status"):
         table.add_column(column)
     drawn = resolve_format(format_, console) == "table"  # drawn: reasons as footnotes; data: each row says its own

@@ -28,6 +28,7 @@ every step (the code fixed them once, facts §10.4).
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import dataclass
 
 import torch
@@ -185,6 +186,7 @@ class FinDNAPretrainer(nn.Module):
             dim = _softmax_dim(self.spec.cl_softmax_over)
             q = teacher_probs(teacher_cls, self.center, self.spec.tau_t, self.spec.cl_softmax_over)
             out["teacher_entropy"] = float(entropy(q, dim))
+            out["teacher_entropy_max"] = math.log(q.shape[dim])  # uniform targets: nothing left to distil
         return out
 
     def export_backbone(self) -> nn.Module:

@@ -71,15 +71,18 @@ class PretrainResult:
     weights: Path | None  # the exported backbone (at the end of training only)
 
 
-def corpus_windows(config: PretrainConfig, fasta: str | Path | None) -> tuple[np.ndarray, list[dict]]:
+def corpus_windows(config: PretrainConfig, fasta: str | Path | None,
+                   data_dir: str | Path | None = None) -> tuple[np.ndarray, list[dict]]:
     """The run's windows (n_windows, window_len) and their sources: from the FASTA, from the train splits of
-    `config.tasks`, or `task_fraction` of them from the tasks and the rest from the FASTA."""
+    `config.tasks` (found like `suite run` finds them: `data_dir`, then SUITE_DATA_DIR), or `task_fraction` of them
+    from the tasks and the rest from the FASTA."""
     from_tasks = 0 if not config.tasks else config.n_windows if fasta is None else \
         round(config.n_windows * config.task_fraction)
     parts, sources = [], []
     for corpus, n, seed in ((open_corpus(fasta) if fasta is not None else None, config.n_windows - from_tasks,
                              config.seed),
-                            (_task_corpus(config.tasks) if from_tasks else None, from_tasks, config.seed + 1)):
+                            (_task_corpus(config.tasks, data_dir) if from_tasks else None, from_tasks,
+                             config.seed + 1)):
         if corpus is None or n == 0:
             continue
         parts.append(sample_windows(corpus, n, config.window_len, seed, config.max_n_frac, config.weighting,
@@ -88,10 +91,10 @@ def corpus_windows(config: PretrainConfig, fasta: str | Path | None) -> tuple[np
     return np.concatenate(parts), sources
 
 
-def _task_corpus(names: str):
+def _task_corpus(names: str, data_dir: str | Path | None = None):
     from suite.tasks import select_tasks
 
-    return train_corpus(select_tasks(names))
+    return train_corpus(select_tasks(names), data_dir)
 
 
 def composition_baseline(codes: torch.Tensor) -> dict[str, float]:
@@ -138,11 +141,12 @@ def _batch_rows(config: PretrainConfig, step: int, cache: dict) -> np.ndarray:
 
 def pretrain(config: PretrainConfig, fasta: str | Path | None, out: str | Path = "runs/checkpoints", name: str | None = None,
              tracking_uri: str | None = None, track: bool = True, device: str | None = None,
-             stop_after: int | None = None, on_step: Callable[[int, dict], None] | None = None) -> PretrainResult:
+             stop_after: int | None = None, on_step: Callable[[int, dict], None] | None = None,
+             data_dir: str | Path | None = None) -> PretrainResult:
     """Pretrain (or resume) `<out>/<name>` (default name: `run_name(config)`). `stop_after`: stop once this many
     steps are done (a snapshot is written), e.g. to split a long run; the schedules still span `total_steps`.
     `on_step(step, metrics)` after every optimizer step (step counted from 1): the progress display's hook
-    (suite/pretrain/progress.py)."""
+    (suite/pretrain/progress.py). `data_dir`: where an in-domain corpus's tasks are looked for first."""
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     run_dir = Path(out) / (name or run_name(config))
     total = config.total_steps
@@ -155,7 +159,7 @@ def pretrain(config: PretrainConfig, fasta: str | Path | None, out: str | Path =
 
     # ============ data: fixed-length windows, encoded once ... ============
     torch.manual_seed(config.seed)
-    windows, sources = corpus_windows(config, fasta)
+    windows, sources = corpus_windows(config, fasta, data_dir)
     codes = torch.from_numpy(windows).to(device)
     one_hot = torch.from_numpy(ONE_HOT).to(device)
 

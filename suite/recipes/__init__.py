@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from functools import cache
 
 from suite.cards import check_name, load_cards
@@ -22,6 +23,7 @@ def all_recipes() -> dict[str, RecipeSpec]:
 
 def _check(spec: RecipeSpec, path) -> None:
     from suite.models import all_models
+    from suite.pretrain.config import PretrainConfig
     from suite.runs.request import MODES
 
     check_name(spec.name, str(path))
@@ -41,6 +43,16 @@ def _check(spec: RecipeSpec, path) -> None:
             problems.append((f"entry '{entry.label}': network '{entry.network}'", f"use {' or '.join(NETWORKS)}"))
         if entry.step not in STEPS:
             problems.append((f"entry '{entry.label}': step '{entry.step}'", f"use {' or '.join(STEPS)}"))
+    problems += [(f"mode '{m}'", f"use one of {', '.join(MODES)}") for m in spec.modes if m not in MODES]
+    for pair in spec.comparisons:
+        if len(pair) != 2:
+            problems.append((f"comparison {list(pair)} is not a pair", "write [entry, baseline entry]"))
+        problems += [(f"comparison {list(pair)} names no entry '{label}'",
+                      f"use labels of the entries: {', '.join(labels)}") for label in pair if label not in labels]
+    settings = [f.name for f in dataclasses.fields(PretrainConfig) if f.name not in ("model", "profile", "method")]
+    problems += [(f"pretraining setting '{key}'", f"use PretrainConfig fields: {', '.join(settings)}")
+                 for key in spec.pretraining if key not in settings]
+    problems += [(f"corpus key '{key}'", "use fasta and/or tasks") for key in spec.corpus if key not in ("fasta", "tasks")]
     if spec.kind == "cost" and spec.reference not in labels:
         problems.append((f"reference '{spec.reference}' is not an entry label", f"use one of {', '.join(labels)}"))
     if spec.kind != "cost" and not spec.tasks:

@@ -110,12 +110,20 @@ def _finetune(spec, size: str | None, length: int, data, device: torch.device):
 
 
 def _pretrain(spec, size: str | None, length: int, data, device: torch.device, seed: int):
-    from suite.pretrain.findna import FinDNAPretrainer
-    from suite.pretrain.loop import build_backbone, profile_config, train_step
+    from suite.pretrain.loop import profile_config
 
     size = size or spec.default_size
     config = profile_config(COMMANDS[spec.name], "paper" if size == "paper" else "quick", size=size,
                             window_len=length, batch_size=len(data), seed=seed)
+    return pretrain_step(config, data, device)
+
+
+def pretrain_step(config, data, device: torch.device):
+    """(step, trained parameters) of a pretraining configuration on `data`: suite/pretrain/loop.py's training step,
+    without the logging (also what a study counts the FLOPs of, suite/recipes/study.py)."""
+    from suite.pretrain.findna import FinDNAPretrainer
+    from suite.pretrain.loop import build_backbone, train_step
+
     _, backbone, _ = build_backbone(config)
     pretrainer = FinDNAPretrainer(backbone, config.method).to(device)
     pretrainer.train()

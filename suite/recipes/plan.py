@@ -108,23 +108,45 @@ class RecipePlan:
         return [t for e in self.entries for t in e.plan.trials]
 
 
-def pretrain_job(entry: Entry, request: ReproduceRequest) -> tuple[str, object] | None:
-    """(folder name, PretrainConfig) of the pretraining this entry needs, or None (published / baseline models)."""
+def pretrain_job(recipe: RecipeSpec, entry: Entry, request: ReproduceRequest) -> tuple[str, object] | None:
+    """(folder name, PretrainConfig) of the pretraining this entry needs, or None (published / baseline models, and
+    entries that ask for random init with `sets: {weights: none}`). A study recipe's `pretraining` settings and
+    `corpus` tasks apply to every job (matched budgets); --pretrain-steps and --pretrain-set come on top."""
     from suite.pretrain.config import COMMANDS, pair_from_lists, profile_config, run_name, with_views
 
     variant = entry.pretrain
     command = (variant.model if variant and variant.model else None) or COMMANDS.get(entry.model)
-    if command is None:
+    if command is None or (variant is None and entry.sets.get("weights") == "none"):
         if variant is not None:
             raise SuiteError(f"entry '{entry.label}': model '{entry.model}' is not pretrained by `suite pretrain`",
                              f"pretrain one of {', '.join(COMMANDS)} or drop `pretrain:`")
         return None
-    config = profile_config(command, request.profile, steps=request.pretrain_steps, **request.pretrain_sets)
+    sets = {**recipe.pretraining, **({"tasks": recipe.corpus["tasks"]} if recipe.corpus.get("tasks") else {}),
+            **request.pretrain_sets}
+    steps = request.pretrain_steps if request.pretrain_steps is not None else sets.pop("steps", None)
+    sets.pop("steps", None)
+    config = profile_config(command, request.profile, steps=steps, **sets)
     if variant is not None and (variant.student is not None or variant.teacher is not None):
         config = with_views(config, pair_from_lists(variant.student or (), variant.teacher or ()))
     elif variant is not None and variant.views:
         config = with_views(config, variant.views)
-    return run_name(config), config
+    name = run_name(config)
+    return (f"{recipe.name}/{name}" if recipe.kind == "study" else name), config
+
+
+def corpus_fasta(recipe: RecipeSpec, request: ReproduceRequest) -> str | None:
+    """The pretraining FASTA: --fasta, else the recipe's `corpus.fasta` found under the data folders (--data-dir,
+    SUITE_DATA_DIR), else None (a tasks-only corpus, or nothing to pretrain)."""
+    if request.fasta or not recipe.corpus.get("fasta"):
+        return request.fasta
+    from suite.data.sources import data_dirs
+
+    relative = recipe.corpus["fasta"]
+    for folder in data_dirs(request.run.data_dir):
+        if (folder / relative).is_file():
+            return str(folder / relative)
+    raise SuiteError(f"recipe {recipe.name}: its corpus {relative} is in no data folder",
+                     "pass --data-dir (or set SUITE_DATA_DIR to) the folder holding it, or --fasta GENOME")
 
 
 def entry_request(recipe: RecipeSpec, entry: Entry, request: ReproduceRequest, mode: str, seeds: tuple[int, ...],
@@ -146,7 +168,7 @@ def plan_recipe(request: ReproduceRequest, runs: bool = True) -> RecipePlan:
 
     recipe = get_recipe(request.recipe)
     get_profile(request.profile)
-    mode = request.mode or recipe.mode
+    mode = request.mode or recipe.all_modes[0]
     if request.seeds is not None:
         seeds = request.seeds
     elif request.profile in recipe.seeds:
@@ -154,12 +176,12 @@ def plan_recipe(request: ReproduceRequest, runs: bool = True) -> RecipePlan:
     else:
         raise SuiteError(f"recipe {recipe.name} names no seeds for profile '{request.profile}'", "pass --seeds N")
     tasks = [t.name for t in select_tasks(request.tasks or recipe.tasks)] if recipe.kind != "cost" else []
-    if recipe.kind != "scores":
+    if recipe.kind not in ("scores", "study"):
         return RecipePlan(recipe, request, mode, seeds, tasks, [], [])
     jobs: dict[str, PretrainJob] = {}
     entries = []
     for entry in recipe.entries:
-        found = pretrain_job(entry, request)
+        found = pretrain_job(recipe, entry, request)
         job = None
         if found is not None:
             name, config = found
@@ -168,6 +190,13 @@ def plan_recipe(request: ReproduceRequest, runs: bool = True) -> RecipePlan:
         run_request = entry_request(recipe, entry, request, mode, seeds, tasks, job)
         entries.append(EntryPlan(entry, run_request, _expand(run_request) if runs else None, job))
     return RecipePlan(recipe, request, mode, seeds, tasks, entries, list(jobs.values()))
+
+
+def plan_study(request: ReproduceRequest, runs: bool = True) -> list[RecipePlan]:
+    """One plan per mode the recipe runs in (a scores recipe: its mode, or --mode); the modes share the jobs."""
+    recipe = get_recipe(request.recipe)
+    modes = (request.mode,) if request.mode else recipe.all_modes
+    return [plan_recipe(dataclasses.replace(request, mode=mode), runs=runs) for mode in modes]
 
 
 def _expand(request: RunRequest) -> Plan:

@@ -34,8 +34,11 @@ def run_pretraining(plan: RecipePlan, console: Console, quiet: bool = False) -> 
     from suite.pretrain.loop import pretrain
     from suite.pretrain.progress import PretrainProgress
 
+    from suite.recipes.plan import corpus_fasta
+
     todo = [job for job in plan.jobs if not job.present]
-    if todo and not plan.request.fasta:
+    fasta = corpus_fasta(plan.recipe, plan.request) if todo else None
+    if todo and fasta is None and not all(job.config.tasks for job in todo):
         raise SuiteError(f"recipe {plan.recipe.name.upper()} needs pretraining first ({', '.join(str(j.folder) for j in todo)})"
                          " and no corpus was given",
                          "pass --fasta hg38.fa (the paper's corpus; any FASTA for a quick run)")
@@ -44,8 +47,9 @@ def run_pretraining(plan: RecipePlan, console: Console, quiet: bool = False) -> 
         console.print(f"pretraining {job.folder.name} for {', '.join(job.entries)}: {job.config.total_steps} steps",
                       highlight=False)
         with PretrainProgress.of(job.config, job.folder.name, console, quiet=quiet) as progress:
-            result = pretrain(job.config, plan.request.fasta, job.folder.parent, name=job.folder.name,
-                              tracking_uri=plan.request.tracking_uri, on_step=progress)
+            result = pretrain(job.config, fasta, job.folder.parent, name=job.folder.name,
+                              tracking_uri=plan.request.tracking_uri, on_step=progress,
+                              data_dir=plan.request.run.data_dir)
         if result.weights is None:
             raise SuiteError(f"pretraining {job.folder} stopped at step {result.step}/{result.total_steps}",
                              "run `suite reproduce` again to resume it")
@@ -72,6 +76,8 @@ def reproduce(request: ReproduceRequest, console: Console | None = None, quiet: 
         result = ReproduceResult(plan, data_table(plan))
     elif kind == "cost":
         result = _cost(plan)
+    elif kind == "study":
+        return _study(request, console, quiet)
     else:
         result = _scores(plan, console, quiet)
     out = Path(request.out) / plan.recipe.name
@@ -87,21 +93,72 @@ def reproduce(request: ReproduceRequest, console: Console | None = None, quiet: 
 
 def _scores(plan: RecipePlan, console: Console, quiet: bool) -> ReproduceResult:
     from suite.recipes.table import scores_table
-    from suite.reports.collect import collect
     from suite.reports.tables import prepare
-    from suite.runs.plan import Plan
-    from suite.runs.runner import execute
 
     pretrained = run_pretraining(plan, console, quiet)
     if pretrained:
         plan = plan_recipe(plan.request)  # the weights exist now: every entry plans its runs
-    trials = list({t.key: t for t in plan.trials()}.values())  # entries may share a trial (same key): run it once
-    refused = [(f"{e.entry.label}: {what}", why) for e in plan.entries for what, why in e.plan.refused]
-    base = plan.entries[0].request
-    summary = execute(base, use_ray=plan.request.use_ray, quiet=quiet, console=console, plan=Plan(trials, refused))
-    collected = collect(plan.request.experiment, plan.request.tracking_uri, newest_only=False)
+    summary, collected = _run_grid([plan], console, quiet)
     table = scores_table(plan, prepare(collected.runs), collected.parents, pretrain_metrics(plan))
     return ReproduceResult(plan, table, summary=summary, pretrained=pretrained)
+
+
+def _run_grid(plans: list[RecipePlan], console: Console, quiet: bool):
+    """Every planned trial of the plans in one grid (entries and modes may share a trial: run once), then the
+    experiment's finished runs."""
+    from suite.reports.collect import collect
+    from suite.runs.plan import Plan
+    from suite.runs.runner import execute
+
+    trials = list({t.key: t for plan in plans for t in plan.trials()}.values())
+    refused = [(f"{e.entry.label} ({plan.mode}): {what}" if len(plans) > 1 else f"{e.entry.label}: {what}", why)
+               for plan in plans for e in plan.entries for what, why in e.plan.refused]
+    base = plans[0].entries[0].request
+    summary = execute(base, use_ray=plans[0].request.use_ray, quiet=quiet, console=console, plan=Plan(trials, refused))
+    return summary, collect(plans[0].request.experiment, plans[0].request.tracking_uri, newest_only=False)
+
+
+def _study(request: ReproduceRequest, console: Console, quiet: bool) -> ReproduceResult:
+    """Pretraining once for every mode, one grid over the modes, a table per mode (OUT/<name>/<mode>/) and the
+    study page OUT/<name>/study.md with its figures (suite/recipes/study.py), logged as one report run."""
+    from suite.recipes.plan import plan_study
+    from suite.recipes.study import write_study
+    from suite.recipes.table import scores_table
+    from suite.reports.collect import log_report
+    from suite.reports.tables import prepare
+
+    plans = plan_study(request)
+    pretrained = run_pretraining(plans[0], console, quiet)
+    if pretrained:
+        plans = plan_study(request)
+    summary, collected = _run_grid(plans, console, quiet)
+    runs = prepare(collected.runs)
+    out = Path(request.out) / plans[0].recipe.name
+    files, tables = [], []
+    for plan in plans:
+        tables.append(scores_table(plan, runs, collected.parents, pretrain_metrics(plan)))
+        files += write_table(tables[-1], out / plan.mode)
+    page = write_study(plans, runs, summary.tracking_uri, out, study_command(request))
+    files += [page, *sorted(out.glob("*.png"))]
+    run_id = log_report(summary.tracking_uri, request.experiment, out, files,
+                        {"recipe": plans[0].recipe.name, "profile": request.profile,
+                         "mode": ",".join(p.mode for p in plans), "seeds": ",".join(map(str, plans[0].seeds)),
+                         "tasks": ",".join(plans[0].tasks)})
+    return ReproduceResult(plans[0], tables[0], files, run_id, summary, pretrained)
+
+
+def study_command(request: ReproduceRequest) -> str:
+    """The `suite reproduce` line that re-makes this study (what the page says it ran)."""
+    parts = ["suite reproduce", request.recipe, "--profile", request.profile]
+    if request.seeds is not None:
+        parts += ["--seeds", ",".join(map(str, request.seeds))]
+    for flag, value in (("--tasks", request.tasks), ("--mode", request.mode), ("--fasta", request.fasta),
+                        ("--pretrain-steps", request.pretrain_steps)):
+        if value is not None:
+            parts += [flag, str(value)]
+    parts += [f"--pretrain-set {k}={v}" for k, v in request.pretrain_sets.items()]
+    parts += [f"--set {k}={v}" for k, v in request.run.sets.items()]
+    return " ".join(parts)
 
 
 def _cost(plan: RecipePlan) -> ReproduceResult:

@@ -1,11 +1,14 @@
 """RecipeSpec: the frozen form of a recipe card (recipes/*.yaml), one card per table of the FinDNA paper.
 
-A recipe names what to run and what to compare it with; it holds no code. Three kinds:
+A recipe names what to run and what to compare it with; it holds no code. Four kinds:
 - `scores`: entries (a model card, optionally a pretraining variant and run settings) × tasks × seeds in one
   mode, planned through `suite run`'s machinery and written as a table beside the published rows;
 - `cost`: entries measured one after another in one process (time, peak memory, FLOPs per training batch),
   written as ratios to the reference entry (Table 6, Table 8);
-- `data`: the task registry's sizes beside the paper's data table (Table 7).
+- `data`: the task registry's sizes beside the paper's data table (Table 7);
+- `study`: a scores recipe run in each of its `modes` (probe, finetune) from backbones pretrained alike (the
+  recipe's `pretraining` settings and `corpus`: matched budgets), written with paired tests, Friedman + critical
+  difference, pretraining cost and curves (suite/recipes/study.py). Random-init entries say `sets: {weights: none}`.
 Adding a recipe is adding a card.
 """
 
@@ -13,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-KINDS = ("scores", "cost", "data")
+KINDS = ("scores", "cost", "data", "study")
 COLUMNS = ("kl", "average")  # extra columns of a scores table
 
 
@@ -61,3 +64,12 @@ class RecipeSpec:
     length: int = 1024  # cost recipes: input length (bp)
     batch: int = 16  # cost recipes: training batch size
     notes: tuple[str, ...] = ()  # footnotes printed under the table
+    # study recipes
+    modes: tuple[str, ...] = ()  # every mode the grid runs in (default: `mode` alone)
+    pretraining: dict = field(default_factory=dict)  # PretrainConfig fields of every job (before --pretrain-set)
+    corpus: dict = field(default_factory=dict)  # {fasta: a path under the data folder} and/or {tasks: GROUP|TASKS}
+    comparisons: tuple[tuple[str, ...], ...] = ()  # [entry, baseline entry] pairs tested task by task
+
+    @property
+    def all_modes(self) -> tuple[str, ...]:
+        return self.modes or (self.mode,)

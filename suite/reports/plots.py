@@ -131,3 +131,31 @@ def learning_curves(curves: dict[str, list[tuple[int, float]]], metric: str, pat
     ax.legend(fontsize=8)
     ax.set_title(title or f"learning curves: {metric}", fontsize=11)
     return _save(fig, path)
+
+
+def pretraining_curves(histories: dict[str, dict[str, list[tuple[int, float]]]], panels: dict[str, str], path: Path,
+                       floors: dict[str, dict[str, float]] | None = None, title: str = "") -> Path:
+    """One panel per metric (`panels`: metric → axis label), one line per pretraining run, against the optimiser
+    step; each line is a moving average over 2 % of the run (per-step values are noisy). `floors`: run → metric →
+    a dashed reference level in that run's colour (the corpus's composition baseline, the uniform entropy)."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.4), squeeze=False)
+    for ax, (metric, ylabel) in zip(axes[0], panels.items()):
+        for i, (name, metrics) in enumerate(histories.items()):
+            points = metrics.get(metric) or []
+            if not points:
+                continue
+            steps, values = (np.asarray(v, dtype=float) for v in zip(*points))
+            width = max(1, len(values) // 50)
+            smooth = np.convolve(values, np.ones(width) / width, mode="valid")
+            ax.plot(steps[width - 1:], smooth, label=name, color=COLORS[i % len(COLORS)], linewidth=1.2)
+            level = (floors or {}).get(name, {}).get(metric)
+            if level is not None:
+                ax.axhline(level, color=COLORS[i % len(COLORS)], linestyle="--", linewidth=0.8)
+        ax.set_xlabel("step")
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3)
+    axes[0][0].legend(fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return _save(fig, path)

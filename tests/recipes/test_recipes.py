@@ -21,9 +21,11 @@ from tests.test_cli import suite
 
 
 def test_one_card_per_paper_table_with_published_rows_for_every_entry():
-    assert sorted(all_recipes()) == [f"t{i}" for i in range(1, 10)]
+    paper = {name: recipe for name, recipe in all_recipes().items() if recipe.kind != "study"}
+    assert sorted(paper) == [f"t{i}" for i in range(1, 10)]
+    assert sorted(set(all_recipes()) - set(paper)) == ["pretraining_arabidopsis", "pretraining_in_domain"]
     tables = {r.table for r in published()}
-    for recipe in all_recipes().values():
+    for recipe in paper.values():
         assert recipe.published in tables, recipe.name
         names = {r.model for r in published() if r.table == recipe.published}
         for entry in recipe.entries:
@@ -45,6 +47,25 @@ def test_a_bad_card_names_the_file_and_the_fix(tmp_path):
         build(RecipeSpec, resolve(path), str(path))
 
 
+@pytest.mark.parametrize(("change", "message"), [
+    ({"modes": ["probe", "pretrain"]}, r"mode 'pretrain'; use one of"),
+    ({"comparisons": [["A", "C"]]}, r"comparison \['A', 'C'\] names no entry 'C'; use labels of the entries: A, B"),
+    ({"comparisons": [["A"]]}, r"comparison \['A'\] is not a pair"),
+    ({"pretraining": {"stpes": 10}}, r"pretraining setting 'stpes'; use PretrainConfig fields"),
+    ({"corpus": {"fasta": "g.fa", "task": "gue"}}, r"corpus key 'task'; use fasta and/or tasks"),
+])
+def test_a_bad_study_card_names_the_problem_and_the_fix(tmp_path, change, message):
+    path = tmp_path / "study.yaml"
+    card = {"name": "study", "title": "x", "kind": "study", "tasks": "gue", "modes": ["probe", "finetune"],
+            "entries": [{"label": "A", "model": "findna"}, {"label": "B", "model": "findna", "sets": {"weights": "none"}}],
+            "comparisons": [["A", "B"]], "pretraining": {"steps": 10}, "corpus": {"fasta": "g.fa"}}
+    path.write_text(yaml.safe_dump(card))
+    _check(build(RecipeSpec, resolve(path), str(path)), path)  # as written, the card is valid
+    path.write_text(yaml.safe_dump({**card, **change}))
+    with pytest.raises(CardError, match=message):
+        _check(build(RecipeSpec, resolve(path), str(path)), path)
+
+
 def test_t2_paper_grid_and_t4_jobs():
     t2 = plan_recipe(ReproduceRequest("T2", profile="paper"))
     rows = grid_rows(t2)
@@ -62,7 +83,10 @@ def test_t2_paper_grid_and_t4_jobs():
 def test_cli_list_and_dry_run():
     out = suite("reproduce", "--list")
     assert out.returncode == 0, out.stderr
-    assert [line.split("\t")[0] for line in out.stdout.splitlines()] == ["table", *(f"T{i}" for i in range(1, 10))]
+    lines = out.stdout.splitlines()
+    assert [line.split("\t")[0] for line in lines] == ["table", "pretraining_arabidopsis", "pretraining_in_domain",
+                                                       *(f"T{i}" for i in range(1, 10))]
+    assert "5 x 11 x 3 x 2 modes; = 330 trials" in lines[1] and "findna-t-quick-steps-2000-" in lines[1]
     assert "= 200 trials" in suite("reproduce", "--list", "--profile", "paper").stdout
     dry = suite("reproduce", "T2", "--profile", "paper", "--dry-run")
     assert dry.returncode == 0, dry.stderr
