@@ -64,6 +64,7 @@ class RecipeSpec:
     length: int = 1024  # cost recipes: input length (bp)
     batch: int = 16  # cost recipes: training batch size
     notes: tuple[str, ...] = ()  # footnotes printed under the table
+    sets: dict = field(default_factory=dict)  # run settings of every entry (before the entry's own and --set)
     # study recipes
     modes: tuple[str, ...] = ()  # every mode the grid runs in (default: `mode` alone)
     pretraining: dict = field(default_factory=dict)  # PretrainConfig fields of every job (before --pretrain-set)
