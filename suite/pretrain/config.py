@@ -176,10 +176,18 @@ def profile_config(model: str, profile: str = "quick", steps: int | None = None,
         base = PretrainConfig(model=model, profile=profile, method=method_for(model))
     else:
         raise SuiteError(f"unknown pretraining profile '{profile}'", "use 'quick' or 'paper'")
+    augment = changes.pop("augment", None) or {}
     settable = [f.name for f in dataclasses.fields(PretrainConfig) if f.name not in ("model", "profile", "method")]
     unknown = sorted(set(changes) - set(settable))
     if unknown:
-        raise SuiteError(f"'{unknown[0]}' is not a pretraining setting", f"use one of {', '.join(settable)}")
+        raise SuiteError(f"'{unknown[0]}' is not a pretraining setting", f"use one of {', '.join(settable)}, augment")
+    if augment:  # {indel_max: 1, ...}: AugmentSpec fields, e.g. sized to short windows
+        fields = [f.name for f in dataclasses.fields(AugmentSpec)]
+        wrong = sorted(set(augment) - set(fields))
+        if wrong:
+            raise SuiteError(f"'{wrong[0]}' is not an augmentation setting", f"use one of {', '.join(fields)}")
+        base = dataclasses.replace(base, method=dataclasses.replace(
+            base.method, augment=dataclasses.replace(base.method.augment, **augment)))
     return dataclasses.replace(base, steps=steps, **changes)
 
 

@@ -50,8 +50,8 @@ def _check(spec: RecipeSpec, path) -> None:
         problems += [(f"comparison {list(pair)} names no entry '{label}'",
                       f"use labels of the entries: {', '.join(labels)}") for label in pair if label not in labels]
     settings = [f.name for f in dataclasses.fields(PretrainConfig) if f.name not in ("model", "profile", "method")]
-    problems += [(f"pretraining setting '{key}'", f"use PretrainConfig fields: {', '.join(settings)}")
-                 for key in spec.pretraining if key not in settings]
+    problems += [(f"pretraining setting '{key}'", f"use PretrainConfig fields: {', '.join(settings)}, augment")
+                 for key in spec.pretraining if key not in (*settings, "augment")]
     problems += [(f"corpus key '{key}'", "use fasta and/or tasks") for key in spec.corpus if key not in ("fasta", "tasks")]
     if spec.kind == "cost" and spec.reference not in labels:
         problems.append((f"reference '{spec.reference}' is not an entry label", f"use one of {', '.join(labels)}"))

@@ -46,6 +46,18 @@ def test_config_round_trips_through_json():
         profile_config("findna", "huge")
 
 
+def test_augmentation_sizes_are_settings_that_name_their_own_folder():
+    """Short windows want shorter indels (the paper's 20 bp are 2 % of a 1,000-bp window, 31 % of a 64-bp one):
+    `augment` sets AugmentSpec fields, and a run with other sizes is another run (its own folder)."""
+    short = tiny(augment={"indel_max": 1, "translocation_max": 1})
+    assert (short.method.augment.indel_max, short.method.augment.translocation_max) == (1, 1)
+    assert short.method.augment.mask_rate == tiny().method.augment.mask_rate  # the rest as the paper's
+    assert run_name(short) != run_name(tiny())
+    assert PretrainConfig.from_dict(json.loads(json.dumps(short.to_dict()))) == short
+    with pytest.raises(SuiteError, match="'indel' is not an augmentation setting; use one of indel_max"):
+        tiny(augment={"indel": 1})
+
+
 def test_checkpoint_round_trip_is_bit_exact(tmp_path):
     config = tiny(steps=3)
     torch.manual_seed(0)
