@@ -44,6 +44,9 @@ def _check(spec: RecipeSpec, path) -> None:
         if entry.step not in STEPS:
             problems.append((f"entry '{entry.label}': step '{entry.step}'", f"use {' or '.join(STEPS)}"))
     problems += [(f"mode '{m}'", f"use one of {', '.join(MODES)}") for m in spec.modes if m not in MODES]
+    problems += [(f"mode_sets: '{m}' is not a mode of the recipe" if m not in spec.all_modes else
+                  f"mode_sets: {m} is not a mapping of run settings", f"use mode_sets: {{{spec.all_modes[0]}: {{KEY: VALUE}}}}")
+                 for m, sets in spec.mode_sets.items() if m not in spec.all_modes or not isinstance(sets, dict)]
     for pair in spec.comparisons:
         if len(pair) != 2:
             problems.append((f"comparison {list(pair)} is not a pair", "write [entry, baseline entry]"))

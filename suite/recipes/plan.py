@@ -151,7 +151,7 @@ def corpus_fasta(recipe: RecipeSpec, request: ReproduceRequest) -> str | None:
 
 def entry_request(recipe: RecipeSpec, entry: Entry, request: ReproduceRequest, mode: str, seeds: tuple[int, ...],
                   tasks: list[str], job: PretrainJob | None) -> RunRequest:
-    sets = {**recipe.sets, **entry.sets, **request.run.sets}
+    sets = {**recipe.sets, **recipe.mode_sets.get(mode, {}), **entry.sets, **request.run.sets}
     if job is not None:
         sets["weights"] = str(job.folder)
     if entry.network:

@@ -65,6 +65,7 @@ class RecipeSpec:
     batch: int = 16  # cost recipes: training batch size
     notes: tuple[str, ...] = ()  # footnotes printed under the table
     sets: dict = field(default_factory=dict)  # run settings of every entry (before the entry's own and --set)
+    mode_sets: dict = field(default_factory=dict)  # mode → run settings of every entry in that mode (after `sets`)
     # study recipes
     modes: tuple[str, ...] = ()  # every mode the grid runs in (default: `mode` alone)
     pretraining: dict = field(default_factory=dict)  # PretrainConfig fields of every job (before --pretrain-set)

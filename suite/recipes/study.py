@@ -10,6 +10,8 @@ cost, and does it beat the alternatives by more than seed noise.
   test per task over seed-paired runs (with 3 seeds its smallest two-sided p is 0.25, so it cannot reach 0.05 on
   one task) and across tasks on the task means (n = tasks); Friedman over the tasks with the Nemenyi critical
   difference, drawn as a CD diagram (suite/reports/stats.py, Demšar 2006).
+- Planted motif: a linear probe on every entry's backbone (pretrained or not) on the planted-motif task, so a
+  pretraining is seen to help (or not) on a task where the answer is known before the GUE grid is read.
 """
 
 from __future__ import annotations
@@ -109,6 +111,66 @@ def job_health(job: PretrainJob, uri: str | None) -> JobHealth:
                      _tail_mean(history["train/mnm_accuracy"]), metrics.get("corpus/majority_base_accuracy", math.nan),
                      _tail_mean(history["train/mnm_loss"]), metrics.get("corpus/base_entropy", math.nan), teacher,
                      metrics.get("train/teacher_entropy_max"), history)
+
+
+def motif_probe(trial, seed: int) -> float:
+    """Test accuracy of a linear probe on the frozen backbone of `trial` (a TrialSpec: its model, size, weights,
+    recipe and overrides; its probe settings) on the planted-motif task (suite/data/planted.py). The backbone
+    embeds each split once, as a probe trial does, and the head trains on the vectors."""
+    import torch
+
+    device, threads = torch.device("cpu"), torch.get_num_threads()
+    torch.set_num_threads(1)  # one thread: the same accuracy whatever process computes it (and small data)
+    try:
+        return _motif_probe(trial, seed, device)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _motif_probe(trial, seed: int, device) -> float:
+    from suite.cards import build
+    from suite.data.planted import planted_splits
+    from suite.models import build_model
+    from suite.models.spec import ModelSpec
+    from suite.train.config import FitConfig
+    from suite.train.embeddings import features
+    from suite.train.evaluate import SplitData, evaluate
+    from suite.train.loop import fit, seed_everything
+
+    cfg = FitConfig.from_hparams(trial.hparams)
+    seed_everything(seed)
+    model = build_model(build(ModelSpec, trial.model, f"trial {trial.key}: model"), 2, size=trial.size,
+                        recipe=trial.recipe, overrides=trial.backbone, weights=trial.weights != "none")
+    model.set_mode("probe")
+    splits = {}
+    for name, (seqs, labels) in planted_splits().items():
+        split = SplitData(seqs, labels, np.arange(len(labels)))
+        splits[name] = SplitData(seqs, labels, split.rows, vectors=features(model, split, cfg.eval_batch_size, device))
+    fit(model, splits["train"], splits["dev"], cfg, "accuracy", device=device)
+    return float(evaluate(model, splits["test"], cfg.eval_batch_size, device)[0]["accuracy"])
+
+
+def motif_section(plan: RecipePlan) -> list[str]:
+    """The planted-motif health check of a probe plan: per entry, linear-probe test accuracy on the planted motif
+    over the plan's seeds; per comparison, whether the entry's backbone is above its baseline's."""
+    accuracy = {}
+    for entry_plan in plan.entries:
+        trial = entry_plan.plan.trials[0]
+        accuracy[entry_plan.entry.label] = np.array([motif_probe(trial, seed) for seed in plan.seeds])
+    lines = ["## Planted motif: linear probe on each backbone", "",
+             "Test accuracy (chance 0.5) of a linear probe with the study's probe settings on the planted-motif task "
+             "(suite/data/planted.py: an 8-bp motif at a random place in half of 1,200 random 60-bp sequences), mean "
+             f"± std over seeds {','.join(map(str, plan.seeds))}. A pretraining that taught its backbone anything "
+             "about local sequence should make the motif easier to read out than from the untrained network.", "",
+             "| backbone | accuracy |", "|---|---|"]
+    lines += [f"| {label} | {acc.mean():.3f} ± {acc.std(ddof=1) if len(acc) > 1 else 0:.3f} |"
+              for label, acc in accuracy.items()]
+    if plan.recipe.comparisons:
+        lines += ["", "| entry | baseline | Δ accuracy | above |", "|---|---|---|---|"]
+        for entry, baseline in plan.recipe.comparisons:
+            diff = accuracy[entry].mean() - accuracy[baseline].mean()
+            lines.append(f"| {entry} | {baseline} | {diff:+.3f} | {'yes' if diff > 0 else '**no**'} |")
+    return lines + [""]
 
 
 def scores_frame(plan: RecipePlan, runs: pd.DataFrame) -> pd.DataFrame:
@@ -222,6 +284,9 @@ def write_study(plans: list[RecipePlan], runs: pd.DataFrame, uri: str | None, ou
              f"Profile {plans[0].request.profile}; seeds {','.join(map(str, plans[0].seeds))}; tasks: "
              f"{', '.join(plans[0].tasks)}.", ""]
     lines += pretraining_section(healths, out) if healths else ["No pretraining is finished yet.", ""]
+    probe = next((plan for plan in plans if plan.mode == "probe"), None)
+    if healths and probe is not None and all(e.job is None or e.job.present for e in probe.entries):
+        lines += motif_section(probe)
     for plan in plans:
         lines += mode_section(plan, scores_frame(plan, runs), out)
     lines += [f"- {note}" for note in recipe.notes]

@@ -1,7 +1,7 @@
 """The "learns" tier: every trainable family, at a tiny size from random weights, learns a planted motif.
 
-The task is written here: random background (A, C, G, T uniform), half the sequences carry one 8-bp motif at a
-uniformly random position, the rest carry none. A position-free detector reaches ~1.0; chance is 0.5. Each model
+The task is suite/data/planted.py: random background, half the sequences carry one 8-bp motif at a uniformly
+random position, the rest carry none. A position-free detector reaches ~1.0; chance is 0.5. Each model
 trains through the suite's own loop with its card's CPU-profile settings (the `quick` layering of
 `resolve_settings`), only the step budget is the test's. Deterministic: fixed data seeds, fixed torch seed, one thread.
 
@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import torch
 
-from suite.data.encode import encode
+from suite.data.planted import LENGTH, planted_splits
 from suite.models import build_model, get_model_spec
 from suite.runs.settings import resolve_settings
 from suite.tasks import get_task
@@ -26,23 +26,15 @@ from suite.train.evaluate import SplitData, evaluate
 from suite.train.loop import fit, seed_everything
 from tests.conftest import torch_threads
 
-MOTIF = "TGACTCAG"  # AP-1-like; absent by chance from a 60-bp random sequence with probability ~0.9987
-LENGTH = 60
-
-
-def planted_motif(n: int, seed: int) -> SplitData:
-    rng = np.random.default_rng(seed)
-    bases = rng.choice(np.array(list("ACGT")), size=(n, LENGTH))
-    labels = np.arange(n) % 2
-    for i in np.flatnonzero(labels):
-        start = rng.integers(0, LENGTH - len(MOTIF) + 1)
-        bases[i, start:start + len(MOTIF)] = list(MOTIF)
-    return SplitData(encode(["".join(row) for row in bases]), labels, np.arange(n))
+def as_split(split) -> SplitData:
+    seqs, labels = split
+    return SplitData(seqs, labels, np.arange(len(labels)))
 
 
 @pytest.fixture(scope="module")
 def motif_task():
-    return planted_motif(1200, seed=1), planted_motif(300, seed=2), planted_motif(400, seed=3)
+    splits = planted_splits()
+    return tuple(as_split(splits[name]) for name in ("train", "dev", "test"))
 
 
 # card → (size, pooling or None for the card's, test accuracy it must reach, step budget). The budgets are what each

@@ -53,12 +53,15 @@ def test_a_bad_card_names_the_file_and_the_fix(tmp_path):
     ({"comparisons": [["A"]]}, r"comparison \['A'\] is not a pair"),
     ({"pretraining": {"stpes": 10}}, r"pretraining setting 'stpes'; use PretrainConfig fields"),
     ({"corpus": {"fasta": "g.fa", "task": "gue"}}, r"corpus key 'task'; use fasta and/or tasks"),
+    ({"mode_sets": {"finetnue": {"epochs": 1}}}, r"mode_sets: 'finetnue' is not a mode of the recipe; use mode_sets"),
+    ({"mode_sets": {"probe": 3}}, r"mode_sets: probe is not a mapping of run settings"),
 ])
 def test_a_bad_study_card_names_the_problem_and_the_fix(tmp_path, change, message):
     path = tmp_path / "study.yaml"
     card = {"name": "study", "title": "x", "kind": "study", "tasks": "gue", "modes": ["probe", "finetune"],
             "entries": [{"label": "A", "model": "findna"}, {"label": "B", "model": "findna", "sets": {"weights": "none"}}],
-            "comparisons": [["A", "B"]], "pretraining": {"steps": 10}, "corpus": {"fasta": "g.fa"}}
+            "comparisons": [["A", "B"]], "pretraining": {"steps": 10}, "corpus": {"fasta": "g.fa"},
+            "mode_sets": {"probe": {"solver": "lbfgs"}}}
     path.write_text(yaml.safe_dump(card))
     _check(build(RecipeSpec, resolve(path), str(path)), path)  # as written, the card is valid
     path.write_text(yaml.safe_dump({**card, **change}))

@@ -56,6 +56,10 @@ def test_study_card_plans_matched_pretraining_once_for_both_modes():
     for plan in plans:
         random = [e for e in plan.entries if e.entry.label in RANDOM]
         assert len(random) == 2 and all(e.job is None and e.request.sets["weights"] == "none" for e in random)
+    # the card's run settings: a 300-step fine-tuning budget; a probe is a linear head fitted to convergence
+    probe, finetune = plans
+    assert all(e.request.sets["solver"] == "lbfgs" for e in probe.entries)
+    assert all(e.request.sets["max_steps"] == 300 and "solver" not in e.request.sets for e in finetune.entries)
 
 
 def test_study_pretrains_each_method_once_on_train_splits_only(world, study):  # noqa: F811
@@ -106,6 +110,27 @@ def test_study_page_reports_pretraining_health_and_cost(world, study):  # noqa: 
         assert float(cells[5].replace(",", "")) > 0 and float(cells[6]) > 0  # time, FLOPs
         assert re.fullmatch(r"0\.\d{4} \(0\.\d{4}\)", cells[7])  # accuracy (majority base)
     assert next(r for r in rows if "cm-mnm" in r).split("|")[-3].strip() == "no teacher"
+
+
+def test_study_page_probes_every_backbone_on_the_planted_motif(world, study):  # noqa: F811
+    from suite.recipes.study import motif_probe
+
+    page = (world["root"] / "tables" / RECIPE / "study.md").read_text()
+    section = page.split("## Planted motif")[1].split("## probe")[0]
+    cells = [[c.strip() for c in line.strip("|").split("|")] for line in section.splitlines() if line.startswith("| ")]
+    accuracy = {row[0]: row[1] for row in cells if len(row) == 2 and row[0] != "backbone" and "---" not in row[0]}
+    assert set(accuracy) == set(PRETRAINED + RANDOM)
+    assert study.plan.mode == "probe"
+    entry = next(e for e in study.plan.entries if e.entry.label == "FinDNA")
+    assert entry.plan.trials[0].weights == str(entry.job.folder)  # the pretrained backbone, not a random one
+    again = np.array([motif_probe(entry.plan.trials[0], seed) for seed in study.plan.seeds])
+    assert accuracy["FinDNA"] == f"{again.mean():.3f} ± {again.std(ddof=1):.3f}"
+    assert all(0.0 <= float(a.split(" ± ")[0]) <= 1.0 for a in accuracy.values())
+    verdicts = [row for row in cells if len(row) == 4 and row[0] != "entry" and "---" not in row[0]]
+    assert [(row[0], row[1]) for row in verdicts] == [("FinDNA", "ChordMixer (random init)"),
+                                                      ("CM-MNM", "ChordMixer (random init)"), ("FinDNA", "CM-MNM"),
+                                                      ("FinDNA-T", "FinDNA-T backbone (random init)")]
+    assert all(row[3] in ("yes", "**no**") for row in verdicts)
 
 
 def test_study_again_reuses_pretraining_and_every_run(world, study):  # noqa: F811
