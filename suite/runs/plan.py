@@ -19,7 +19,7 @@ from suite.data.sources import locate
 from suite.errors import CorruptData, DataNotFound, MissingWeights, SuiteError
 from suite.models import get_model_spec
 from suite.models.weights import WEIGHT_FILES, weights_sha
-from suite.provenance import code_version, key_of
+from suite.provenance import code_identity, code_version, key_of
 from suite.runs.profiles import get_profile
 from suite.runs.request import MODES, RunRequest
 from suite.runs.settings import resolve_settings, weights_choice
@@ -50,9 +50,10 @@ class TrialSpec:
     hparams: dict
     data: dict  # split → {"path", "sha256"}
     cache_dir: str
-    code_version: str
+    code_version: str  # the commit (provenance: the suite.git tag)
     tags: dict = field(default_factory=dict)
     settings: list = field(default_factory=list)  # (setting, value, source) rows: suite/runs/settings.py
+    code_identity: str = ""  # the package's code as the run key holds it (suite/provenance.py code_identity)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -249,7 +250,7 @@ def expand(request: RunRequest, splits: tuple[str, ...] | None = None) -> Plan:
     tasks = select_tasks(request.tasks)
     folds = [request.fold] if request.fold is not None else list(range(request.folds)) if request.folds else [None]
     trials, refused, missing = [], [], []
-    version = code_version()
+    version, identity_version = code_version(), code_identity()
     for task in tasks:
         try:
             data = task_data(task, request.data_dir, splits, request.allow_unverified)
@@ -293,14 +294,14 @@ def expand(request: RunRequest, splits: tuple[str, ...] | None = None) -> Plan:
                         "model": model_dict, "size": size, "weights": weights, "recipe": recipe, "weights_sha256": weights_sha,
                         "backbone": backbone, "hparams": hparams, "task": task.name, "task_version": task.version,
                         "data": {s: d["sha256"] for s, d in data.items()}, "seed": seed, "fold": fold,
-                        "n_folds": request.folds, "mode": request.mode, "code_version": version,
+                        "n_folds": request.folds, "mode": request.mode, "code_version": identity_version,
                     }
                     trials.append(TrialSpec(
                         key=key_of(identity), parent_key=parent_key, model_name=spec.name, model=model_dict,
                         size=size, weights=weights, recipe=recipe, backbone=backbone, task_name=task.name,
                         task=dataclasses.asdict(task), mode=request.mode, seed=seed, fold=fold,
                         n_folds=request.folds, profile=profile.name, hparams={**hparams, "seed": seed}, data=data,
-                        cache_dir=str(cache_dir().resolve()), code_version=version,
+                        cache_dir=str(cache_dir().resolve()), code_version=version, code_identity=identity_version,
                         tags={"benchmark": task.benchmark, "metric": task.metric,
                               **({"params_from": params_from} if params_from else {}),
                               **({"unverified": "allowed"} if request.allow_unverified else {}),

@@ -8,7 +8,7 @@ encoded splits). The head then trains on them (SplitData.vectors → PooledBatch
 forward pass over the data plus the heads.
 
 The key is what fixes the vectors: the run key's model parts (the card, pooling and tokenizer name included; size,
-weights choice, task-level recipe, backbone overrides, code version), the split's data sha256 with the encoding's
+weights choice, task-level recipe, backbone overrides, the package's code), the split's data sha256 with the encoding's
 length policy, the hub snapshot's tokenizer files (sha256), and the sha256 of the backbone's state as built. The
 state stands for the weights file's sha256 and also catches what the file does not fix: a random initialisation
 (the quick profile) or blocks a partial load (`match: intersect`) leaves random differ from seed to seed, and
@@ -31,7 +31,7 @@ from suite.provenance import key_of
 from suite.train.evaluate import SplitData
 
 EMBEDDINGS_VERSION = 1  # bump when how vectors are computed or stored changes
-TRIAL_PARTS = ("model", "size", "weights", "recipe", "backbone", "code_version")  # of the run key (suite/runs/plan.py)
+TRIAL_PARTS = ("model", "size", "weights", "recipe", "backbone", "code_identity")  # of the run key (suite/runs/plan.py)
 
 
 @torch.no_grad()

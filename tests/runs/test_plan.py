@@ -41,6 +41,35 @@ def test_key_changes_with_what_can_move_a_score(data_env):
     assert base.isdisjoint({t.key for t in expand(request(profile="paper")).trials})
 
 
+def test_key_follows_the_package_code_not_the_commit(data_env, monkeypatch):
+    import suite.runs.plan as plan_module
+
+    base = [t.key for t in expand(request()).trials]
+    monkeypatch.setattr(plan_module, "code_version", lambda: "0.1.0+gdocsonly")  # a commit of docs or reports
+    again = expand(request()).trials
+    assert [t.key for t in again] == base and {t.code_version for t in again} == {"0.1.0+gdocsonly"}
+    monkeypatch.setattr(plan_module, "code_identity", lambda: "0.1.0+tchanged")  # the package changed
+    changed = expand(request()).trials
+    assert set(base).isdisjoint(t.key for t in changed) and {t.code_identity for t in changed} == {"0.1.0+tchanged"}
+
+
+def test_code_identity_is_the_package_tree_and_code_version_the_commit():
+    import subprocess
+    from pathlib import Path
+
+    import suite
+    from suite.provenance import code_identity, code_version
+
+    root = Path(suite.__file__).resolve().parent.parent
+    tree = subprocess.run(["git", "rev-parse", "--short=12", "HEAD:suite"], cwd=root, capture_output=True, text=True)
+    commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=root, capture_output=True, text=True)
+    if tree.returncode != 0:
+        assert code_identity() == code_version() == suite.__version__  # an installed package: no git
+        return
+    assert code_identity().startswith(f"{suite.__version__}+t{tree.stdout.strip()}")
+    assert code_version().startswith(f"{suite.__version__}+g{commit.stdout.strip()}")
+
+
 def hparams_of(task, training, profile, sets, mode="finetune"):
     """(hparams, backbone overrides) of a card with this `training:` block."""
     settings = resolve_settings(dataclasses.replace(get_model_spec("findna"), training=training), task, profile, sets,
