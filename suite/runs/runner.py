@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,6 +46,24 @@ def warm_cache(trials: list[TrialSpec]) -> None:
                        cache_root=Path(trial.cache_dir))
 
 
+@contextmanager
+def terminate_as_interrupt():
+    """SIGTERM (`kill`, a scheduler preempting the job) takes Ctrl-C's way out: KeyboardInterrupt in the main
+    thread, so the `finally` below ends every open run KILLED instead of leaving it RUNNING forever."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def execute(request: RunRequest, use_ray: bool = True, quiet: bool = False, console: Console | None = None,
             plan: Plan | None = None, table_format: str = "auto") -> RunSummary:
     console = console or Console()
@@ -60,7 +81,7 @@ def execute(request: RunRequest, use_ray: bool = True, quiet: bool = False, cons
     storage = Path(request.storage)
     outcomes: dict = {}
     try:
-        with ProgressView(todo, quiet=quiet, console=console) as progress:
+        with terminate_as_interrupt(), ProgressView(todo, quiet=quiet, console=console) as progress:
             if not todo:
                 pass
             elif use_ray:

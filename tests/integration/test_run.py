@@ -138,3 +138,31 @@ def test_a_killed_trial_process_is_retried_and_finishes_exactly_once(workdir):
     again = suite_run(args, workdir, "killed")
     assert "2 of 2 trials already finished" in again.stdout
     assert len([r for r in runs_of(store(workdir), "killed") if r.info.status == "FINISHED"]) == 2
+
+
+@pytest.mark.parametrize("ray", [True, False], ids=["ray", "no-ray"])
+def test_a_driver_stopped_with_sigterm_leaves_no_run_running(workdir, ray):
+    """`kill PID` (or a scheduler preempting the job) takes Ctrl-C's way out: the open runs are ended KILLED, not
+    left RUNNING. Through Ray and with --no-ray (the trial then trains in the driver itself)."""
+    experiment = f"terminated-{ray}"
+    args = ["--models", "cnn", "--tasks", "tf_mouse_4", "--seeds", "1", "--set", "epochs=30", "--set", "patience=30",
+            "--set", "max_train_rows=2000", *([] if ray else ["--no-ray"])]
+    db = workdir / "runs" / "mlflow.db"
+    proc = suite_run(args, workdir, experiment, popen=True)
+    try:
+        def training() -> bool:
+            names = [procs.cmdline(pid) for pid in procs.descendants(proc.pid)]
+            return proc.poll() is not None or (running_trials(db) > 0 and (
+                not ray or any(n.startswith("ray::ImplicitFunc") for n in names)))
+
+        procs.wait_for(training, 300, "a RUNNING trial")
+        assert proc.poll() is None  # the driver is still training when the signal is sent
+        proc.terminate()
+        output, _ = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode != 0 and "Traceback" not in output, output
+    trials = runs_of(store(workdir), experiment)
+    assert [r.info.status for r in trials] == ["KILLED"]  # not RUNNING: resume will run it again
