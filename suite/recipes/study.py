@@ -70,12 +70,17 @@ def _tail_mean(points: list[tuple[int, float]]) -> float:
 
 
 def training_seconds(uri: str | None, run_id: str) -> float:
-    """Sum of the gaps between consecutive logged steps (the loop logs every step); a gap over 10× the median
-    (a run resumed later) counts as one median step, so the hours a resumed run waited are left out."""
+    """The seconds a pretraining run trained, from the times its steps were logged (the loop logs every step)."""
     from suite.tracking import client
 
-    stamps = sorted((m.step, m.timestamp) for m in client(uri).get_metric_history(run_id, "train/loss"))
-    gaps = np.diff([t for _, t in stamps]) / 1000.0
+    return active_seconds([m.timestamp for m in client(uri).get_metric_history(run_id, "train/loss")])
+
+
+def active_seconds(stamps_ms: list[int]) -> float:
+    """Sum of the gaps between consecutive step times, in time order (a resumed run logs the steps after its last
+    checkpoint again, so step order is not time order); a gap over 10× the median (the run stopped, then resumed)
+    counts as one median step, so the time a resumed run waited is left out. Steps trained twice count twice."""
+    gaps = np.diff(np.sort(np.asarray(stamps_ms, dtype=np.float64))) / 1000.0
     if gaps.size == 0:
         return math.nan
     typical = float(np.median(gaps))

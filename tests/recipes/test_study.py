@@ -155,3 +155,14 @@ def test_study_corpus_is_found_in_the_data_folders_or_named_in_one_line(tmp_path
     assert corpus_fasta(recipe, given) == str(genome)
     assert corpus_fasta(recipe, ReproduceRequest(recipe.name, fasta="other.fa")) == "other.fa"  # --fasta wins
     assert corpus_fasta(get_recipe(RECIPE), ReproduceRequest(RECIPE)) is None  # the tasks are its corpus
+
+
+def test_training_time_of_a_run_resumed_in_pieces_counts_only_training():
+    from suite.recipes.study import active_seconds
+
+    # steps 1-10 at 1 s each, killed; resumed an hour later from the checkpoint after step 5: steps 6-10 again
+    first = [1000 * s for s in range(1, 11)]
+    resumed = [3_600_000 + 1000 * s for s in range(6, 11)]
+    # in step order (6, 6, 7, 7, ...) the times go back and forth; in time order it is 14 s of training + 1 wait
+    assert active_seconds(first + resumed) == 15.0
+    assert active_seconds(first) == 10.0 and np.isnan(active_seconds([5]))
