@@ -145,8 +145,9 @@ def test_a_driver_stopped_with_sigterm_leaves_no_run_running(workdir, ray):
     """`kill PID` (or a scheduler preempting the job) takes Ctrl-C's way out: the open runs are ended KILLED, not
     left RUNNING. Through Ray and with --no-ray (the trial then trains in the driver itself)."""
     experiment = f"terminated-{ray}"
-    args = ["--models", "cnn", "--tasks", "tf_mouse_4", "--seeds", "1", "--set", "epochs=30", "--set", "patience=30",
-            "--set", "max_train_rows=2000", *([] if ray else ["--no-ray"])]
+    # a trial that cannot end before the signal (30 epochs took 15 s: on an idle machine it finished first)
+    args = ["--models", "cnn", "--tasks", "tf_mouse_4", "--seeds", "1", "--set", "epochs=100000",
+            "--set", "patience=100000", "--set", "max_train_rows=2000", *([] if ray else ["--no-ray"])]
     db = workdir / "runs" / "mlflow.db"
     proc = suite_run(args, workdir, experiment, popen=True)
     try:
@@ -156,7 +157,7 @@ def test_a_driver_stopped_with_sigterm_leaves_no_run_running(workdir, ray):
                 not ray or any(n.startswith("ray::ImplicitFunc") for n in names)))
 
         procs.wait_for(training, 300, "a RUNNING trial")
-        assert proc.poll() is None  # the driver is still training when the signal is sent
+        assert proc.poll() is None, proc.communicate()[0]  # the driver is still training when the signal is sent
         proc.terminate()
         output, _ = proc.communicate(timeout=120)
     finally:
