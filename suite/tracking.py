@@ -135,7 +135,11 @@ def _probe_server(uri: str, named: str, timeout: float) -> None:
 
 
 def configure(uri: str | None = None) -> str:
-    """Resolve the store, create the SQLite folder if needed, point mlflow at it; returns the uri used."""
+    """Resolve the store, create the SQLite folder if needed, point mlflow at it; returns the uri used.
+
+    `mlflow.set_tracking_uri` also writes MLFLOW_TRACKING_URI into the process environment for its subprocesses;
+    the suite hands every process its store explicitly, so the variable is put back: a `reproduce()` called from
+    Python must not send the user's later `suite run` subprocesses (or a test's) to its store."""
     import mlflow
 
     import logging
@@ -146,7 +150,12 @@ def configure(uri: str | None = None) -> str:
     db = _sqlite_path(uri)
     if db is not None:
         db.parent.mkdir(parents=True, exist_ok=True)
+    before = os.environ.get(ENV)
     mlflow.set_tracking_uri(uri)
+    if before is None:
+        os.environ.pop(ENV, None)
+    else:
+        os.environ[ENV] = before
     return uri
 
 

@@ -145,9 +145,11 @@ def test_a_driver_stopped_with_sigterm_leaves_no_run_running(workdir, ray):
     """`kill PID` (or a scheduler preempting the job) takes Ctrl-C's way out: the open runs are ended KILLED, not
     left RUNNING. Through Ray and with --no-ray (the trial then trains in the driver itself)."""
     experiment = f"terminated-{ray}"
-    # a trial that cannot end before the signal (30 epochs took 15 s: on an idle machine it finished first)
+    # a trial that cannot end before the signal (30 epochs took 15 s: on an idle machine it finished first); the
+    # profile's step budget (max_steps 1,000 = 32 epochs here) is lifted with the epochs
     args = ["--models", "cnn", "--tasks", "tf_mouse_4", "--seeds", "1", "--set", "epochs=100000",
-            "--set", "patience=100000", "--set", "max_train_rows=2000", *([] if ray else ["--no-ray"])]
+            "--set", "max_steps=100000000", "--set", "patience=100000", "--set", "max_train_rows=2000",
+            *([] if ray else ["--no-ray"])]
     db = workdir / "runs" / "mlflow.db"
     proc = suite_run(args, workdir, experiment, popen=True)
     try:

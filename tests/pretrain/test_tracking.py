@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 from suite import tracking
@@ -33,3 +34,18 @@ def test_sqlite_experiment_gets_a_real_artifact_folder(tmp_path):
     assert run.data.params == {"a.b": "1"} and run.info.status == "FINISHED"
     assert [m.value for m in client.get_metric_history(run_id, "x")] == [0.0, 1.0, 2.0, 3.0, 4.0]
     assert (tmp_path / "db" / "artifacts" / "pretrain" / run_id / "artifacts" / "note.txt").is_file()
+
+
+def test_pointing_mlflow_at_a_store_leaves_the_environment_alone(tmp_path, monkeypatch):
+    """mlflow.set_tracking_uri exports MLFLOW_TRACKING_URI; after an in-process `reproduce()` a test's (or a user's)
+    `suite run` subprocess then wrote to that store instead of its own default."""
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    uri = f"sqlite:///{tmp_path / 'a' / 'mlflow.db'}"
+    assert tracking.configure(uri) == uri
+    assert "MLFLOW_TRACKING_URI" not in os.environ
+    import mlflow
+
+    assert mlflow.get_tracking_uri() == uri  # in-process mlflow calls still go to the store
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:///elsewhere.db")
+    tracking.configure(uri)
+    assert os.environ["MLFLOW_TRACKING_URI"] == "sqlite:///elsewhere.db"
