@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import os
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -171,6 +172,7 @@ class Tag:
     ERROR, RESUMED, WORKER_HOST, WORKER_PID = "suite.error", "suite.resumed", "suite.worker_host", "suite.worker_pid"
     STUDY, OPTUNA_TRIAL, STATE, STORAGE = "suite.study", "suite.optuna_trial", "suite.state", "suite.storage"
     RECIPE, DEVICE, EXPERIMENT = "suite.recipe", "suite.device", "suite.experiment"
+    DRIVER = "suite.driver"  # which `suite run` process started the attempt (a token of that process's tracker)
     BEST = "best."  # + a parameter name (or `trial`): a sweep's best trial, on the study's run
     PARENT_RUN = "mlflow.parentRunId"  # MLflow's own: nests a run under another in the UI
 
@@ -401,6 +403,7 @@ class RunTracker(Experiment):
         self.parent_ids: dict[str, str] = {}  # parent key → its run id
         self.active: dict[str, str] = {}  # run key → child run id started by this process and not ended
         self.errors: dict[str, str] = {}  # run key → why its last attempt in this process failed
+        self.driver = uuid.uuid4().hex  # Tag.DRIVER on every attempt this process starts
 
     def finished_keys(self) -> set[str]:
         return {r.data.tags[Tag.RUN_KEY] for r in self.finished_trials()}
@@ -422,7 +425,7 @@ class RunTracker(Experiment):
         """A new child run for an attempt at `run` (an earlier attempt of this process is marked FAILED)."""
         if run.key in self.active:
             self.end(run.key, "FAILED")
-        tags = {Tag.KIND: Kind.TRIAL, **run.tags, Tag.PARENT_RUN: self.parent(run)}
+        tags = {Tag.KIND: Kind.TRIAL, **run.tags, Tag.PARENT_RUN: self.parent(run), Tag.DRIVER: self.driver}
         self.active[run.key] = self.create_run(run.name, tags, run.params)
         return self.active[run.key]
 
@@ -457,8 +460,14 @@ class RunTracker(Experiment):
         self.end_run(run_id, status)
 
     def end_all(self, status: str = "KILLED") -> None:
+        """End every attempt this process started and did not end. Those it knows of, then any other the store
+        holds RUNNING under this process's Tag.DRIVER: a signal (KeyboardInterrupt) can land after the store made
+        the run and before `start` returned it, or inside `end` once the attempt left `active`; the tag is written
+        with the run itself, so no attempt escapes."""
         for key in list(self.active):
             self.end(key, status)
+        for run in self.runs(Kind.TRIAL, "RUNNING", tags={Tag.DRIVER: self.driver}):
+            self.end_run(run.info.run_id, status)
 
     def aggregate(self, keys_by_parent: dict[str, set[str]]) -> list[dict]:
         """Mean and std of every test and cost metric over the finished children whose run keys the current

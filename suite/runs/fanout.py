@@ -2,10 +2,17 @@
 
 Each trial is a Tune trial of one function trainable with its own resources (`--cpus-per-trial`,
 `--gpus-per-trial`, fractions allowed), at most `--max-concurrent` at once, retried on a crash
-(FailureConfig). The driver-side TuneWriter callback is the only MLflow writer. Data reaches workers through
-the encoding cache on disk (memory-mapped; the driver encodes every task once before the fan-out), so no trial
-re-reads or re-encodes the raw files. `--address` joins an existing cluster; otherwise a new, private Ray
-starts in-process (`private_ray`): it never joins a cluster it finds on the machine.
+(FailureConfig). The driver-side TuneWriter callback is the only MLflow writer, and it writes synchronously: a
+worker's report waits until the driver has taken it in, so MLflow's view (RUNNING, the worker's pid, FINISHED) is
+never behind the workers. Data reaches workers through the encoding cache on disk (memory-mapped; the driver encodes
+every task once before the fan-out), so no trial re-reads or re-encodes the raw files, and the workers share its
+pages through the page cache.
+
+Workers are reused (Tune's `reuse_actors`): one worker process per concurrent slot imports torch and the suite once
+and runs trial after trial, each from the state a new process has (run_trial resets it: suite/runs/trial.py). A
+trial that crashed its worker is retried in a new one; Tune never reuses the actor of a trial that raised.
+`--address` joins an existing cluster; otherwise a new, private Ray starts in-process (`private_ray`): it never
+joins a cluster it finds on the machine.
 """
 
 from __future__ import annotations
@@ -125,8 +132,15 @@ def _connect(stack: ExitStack, address: str | None, num_cpus: int | None = None,
         stack.enter_context(private_ray(num_cpus=num_cpus, **kwargs))
 
 
+# Tune hands a worker its next trial once the last one's thread has ended, waiting this long for it; its default,
+# 2 s, can pass on a loaded machine (the reset then fails and the next trial needs a new worker). Read in the worker.
+_THREAD_TIMEOUT = ("TUNE_FUNCTION_THREAD_TIMEOUT_S", "60")
+
+
 def _trainable(config: dict) -> None:
     from ray import tune
+
+    os.environ.setdefault(*_THREAD_TIMEOUT)  # read by the reset that hands this worker its next trial
 
     from suite.runs.trial import run_trial
 
@@ -213,7 +227,7 @@ def run_on_ray(trials: list[TrialSpec], tracker: RunTracker, progress: ProgressV
             tune.with_resources(_trainable, resources),
             param_space={"threads": max(1, int(cpus_per_trial)),
                          "trial": tune.grid_search([t.to_dict() for t in trials])},
-            tune_config=tune.TuneConfig(max_concurrent_trials=max_concurrent or 0, reuse_actors=False),
+            tune_config=tune.TuneConfig(max_concurrent_trials=max_concurrent or 0, reuse_actors=True),
             run_config=tune.RunConfig(
                 name=name, storage_path=str(storage.resolve()), verbose=0,
                 failure_config=tune.FailureConfig(max_failures=max_failures),

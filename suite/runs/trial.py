@@ -1,7 +1,7 @@
 """run_trial(spec) → TrialResult: one model trained and tested on one task for one seed (and fold).
 
 The only function Ray calls, and a plain function: tests and `--no-ray` call it directly. `--no-ray` runs every
-trial in the driver's one process (and a Ray worker reused for several trials would too), so each trial starts from
+trial in the driver's one process, and a Ray worker runs trial after trial (suite/runs/fanout.py), so each starts from
 the process-wide state a new process has (`reset_process_state`): its result is the same whichever trials ran
 before it in that process.
 Validation comes from the training side only: the task's official dev split (GUE), else fold k of a

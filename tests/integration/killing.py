@@ -13,18 +13,20 @@ from pathlib import Path
 from tests import procs
 
 
-def running_trials(db: Path) -> int:
-    """RUNNING trial runs in a SQLite MLflow store, read-only (a client of its own would create the store, and
-    race the driver doing so)."""
+def running_trials(db: Path, status: str = "RUNNING", experiment: str | None = None) -> int:
+    """Trial runs in `status` (RUNNING by default), of `experiment` if given (a module's tests share one store), in
+    a SQLite MLflow store, read-only (a client of its own would create the store, and race the driver doing so)."""
     import sqlite3
 
     if not db.is_file():
         return 0
     try:
         with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
-            return conn.execute("SELECT COUNT(*) FROM runs JOIN tags ON runs.run_uuid = tags.run_uuid WHERE "
-                                "tags.key = 'suite.kind' AND tags.value = 'trial' AND runs.status = 'RUNNING'"
-                                ).fetchone()[0]
+            return conn.execute(
+                "SELECT COUNT(*) FROM runs JOIN tags ON runs.run_uuid = tags.run_uuid "
+                "JOIN experiments ON runs.experiment_id = experiments.experiment_id WHERE tags.key = 'suite.kind' "
+                "AND tags.value = 'trial' AND runs.status = ? AND (? IS NULL OR experiments.name = ?)",
+                (status, experiment, experiment)).fetchone()[0]
     except sqlite3.Error:  # the store is being created
         return 0
 

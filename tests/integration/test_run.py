@@ -3,6 +3,7 @@
 import itertools
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -120,7 +121,8 @@ def test_a_killed_trial_process_is_retried_and_finishes_exactly_once(workdir):
             "--set", "patience=5", "--max-concurrent", "1", "--max-failures", "2"]
     proc = suite_run(args, workdir, "killed", popen=True)
     try:
-        procs.wait_for(lambda: proc.poll() is not None or running_trials(workdir / "runs" / "mlflow.db") > 0, 240,
+        procs.wait_for(lambda: proc.poll() is not None or running_trials(workdir / "runs" / "mlflow.db",
+                                                                           experiment="killed") > 0, 240,
                        "a RUNNING trial")
         killed = kill_a_running_trial(store(workdir), "killed", proc.pid, going=lambda: proc.poll() is None)
         output, _ = proc.communicate(timeout=600)
@@ -155,7 +157,7 @@ def test_a_driver_stopped_with_sigterm_leaves_no_run_running(workdir, ray):
     try:
         def training() -> bool:
             names = [procs.cmdline(pid) for pid in procs.descendants(proc.pid)]
-            return proc.poll() is not None or (running_trials(db) > 0 and (
+            return proc.poll() is not None or (running_trials(db, experiment=experiment) > 0 and (
                 not ray or any(n.startswith("ray::ImplicitFunc") for n in names)))
 
         procs.wait_for(training, 300, "a RUNNING trial")
@@ -169,3 +171,46 @@ def test_a_driver_stopped_with_sigterm_leaves_no_run_running(workdir, ray):
     assert proc.returncode != 0 and "Traceback" not in output, output
     trials = runs_of(store(workdir), experiment)
     assert [r.info.status for r in trials] == ["KILLED"]  # not RUNNING: resume will run it again
+
+
+def test_the_trials_reuse_their_worker_processes(grid, workdir):
+    """A worker process per concurrent slot imports torch once and runs trial after trial: the 8 trials of the grid
+    (2 at a time) ran in fewer processes than trials."""
+    pids = {r.data.tags["suite.worker_pid"] for r in runs_of(store(workdir), "grid")}
+    assert len(pids) < 8, pids
+
+
+def test_ctrl_c_records_no_unfinished_trial_as_finished_and_the_same_command_resumes(workdir):
+    """Ctrl-C (SIGINT to the driver's process group, as a terminal sends it) once a trial has finished in a worker
+    and the next runs in the same worker: the run ends, nothing is left RUNNING, every FINISHED trial has its
+    test metrics, and the same command again runs only what did not finish."""
+    args = ["--models", "cnn", "--tasks", "tf_mouse_2", "--seeds", "3", "--set", "epochs=8", "--set", "patience=9",
+            "--set", "max_train_rows=1500", "--max-concurrent", "1"]
+    db = workdir / "runs" / "mlflow.db"
+    cmd = [sys.executable, "-m", "suite", "run", *args, "--experiment", "interrupted"]
+    proc = subprocess.Popen(cmd, cwd=workdir, env={**os.environ, "COLUMNS": "200"}, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        procs.wait_for(lambda: proc.poll() is not None or (running_trials(db, "FINISHED", "interrupted") >= 1
+                                                           and running_trials(db, "RUNNING", "interrupted") >= 1), 600,
+                       "a finished trial and a running one")
+        assert proc.poll() is None, proc.communicate()[0]  # still running: the state this test interrupts
+        os.killpg(proc.pid, signal.SIGINT)
+        output, _ = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    trials = runs_of(store(workdir), "interrupted")
+    statuses = [r.info.status for r in trials]
+    assert "RUNNING" not in statuses, (statuses, output)
+    assert set(statuses) <= {"FINISHED", "KILLED", "FAILED"}, (statuses, output)
+    finished = {r.data.tags["suite.run_key"] for r in trials if r.info.status == "FINISHED"}
+    assert 1 <= len(finished) < 3, (statuses, output)  # interrupted: not everything finished
+    assert all("test/mcc" in r.data.metrics for r in trials if r.info.status == "FINISHED")
+    again = suite_run(args, workdir, "interrupted")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert f"{len(finished)} of 3 trials already finished" in again.stdout, again.stdout
+    done = [r.data.tags["suite.run_key"] for r in runs_of(store(workdir), "interrupted")
+            if r.info.status == "FINISHED"]
+    assert len(done) == 3 and len(set(done)) == 3 and finished <= set(done)

@@ -49,3 +49,20 @@ def test_pointing_mlflow_at_a_store_leaves_the_environment_alone(tmp_path, monke
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:///elsewhere.db")
     tracking.configure(uri)
     assert os.environ["MLFLOW_TRACKING_URI"] == "sqlite:///elsewhere.db"
+
+
+def _attempt(key: str) -> "tracking.TrialRun":
+    tags = {tag: "x" for tag in tracking.PARENT_TAGS} | {tracking.Tag.RUN_KEY: key}
+    return tracking.TrialRun(f"cnn · t · {key}", tags, {"lr": 1e-3})
+
+
+def test_end_all_ends_this_drivers_attempts_even_one_a_signal_kept_from_it(tmp_path):
+    """A KeyboardInterrupt (Ctrl-C, SIGTERM) can land after the store made an attempt's run and before `start`
+    returned it: `end_all` still finds it by the driver's tag. Another driver's running attempt is left alone."""
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    mine, other = tracking.RunTracker(uri, "e"), tracking.RunTracker(uri, "e")
+    known, lost, theirs = mine.start(_attempt("a")), mine.start(_attempt("b")), other.start(_attempt("c"))
+    del mine.active["b"]  # the interrupt came before start() stored the run id
+    mine.end_all("KILLED")
+    status = {r: mine.client.get_run(r).info.status for r in (known, lost, theirs)}
+    assert status == {known: "KILLED", lost: "KILLED", theirs: "RUNNING"}
