@@ -13,6 +13,7 @@ history.csv, trial.json (the whole resolved TrialSpec) and settings.tsv (every s
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -128,7 +129,10 @@ def reset_process_state(threads: int | None = None) -> None:
     state = _FRESH_STATE
     torch.set_num_threads(max(1, int(threads)) if threads else state["threads"])
     torch.set_default_dtype(state["dtype"])
-    torch.use_deterministic_algorithms(state["deterministic"][0], warn_only=state["deterministic"][1])
+    # torch.use_deterministic_algorithms imports torch._inductor (about 1 s, every new worker): only when needed
+    deterministic = (torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled())
+    if deterministic != state["deterministic"] or "torch._inductor.config" in sys.modules:
+        torch.use_deterministic_algorithms(state["deterministic"][0], warn_only=state["deterministic"][1])
     torch.autograd.set_detect_anomaly(state["anomaly"])
     torch.set_grad_enabled(True)
     torch.set_float32_matmul_precision(state["matmul_precision"])
