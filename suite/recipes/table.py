@@ -90,12 +90,16 @@ def _averages(ours: list[Row], papers: list[Row], tasks: list[str], table_id: st
     given = {r.model: r.mean for r in published() if r.table == table_id and r.metric.endswith("_average")}
     full, n_table = set(recipe_tasks) <= set(tasks), len(recipe_tasks)
     for row in ours:
-        means = [row.cells[t].mean for t in tasks if row.cells[t].mean is not None]
+        done = [t for t in tasks if row.cells[t].mean is not None]
+        means = [row.cells[t].mean for t in done]
         if full and len(means) == len(tasks):
             row.cells["average"] = Cell(sum(means) / len(means))
         elif means:  # shown for reading, not ranked: the paper's averages are over all of its tasks
+            theirs = sum(t in recipe_tasks for t in done)  # --tasks can name tasks the paper's table does not have
+            over = (f"{len(means)} of {n_table} tasks" if theirs == len(means)
+                    else f"{len(means)} tasks, {theirs} of the paper's {n_table}")
             row.cells["average"] = Cell(sum(means) / len(means), rankable=False,
-                                        text=f"{sum(means) / len(means):.2f} ({len(means)} of {n_table} tasks)")
+                                        text=f"{sum(means) / len(means):.2f} ({over})")
         else:
             row.cells["average"] = Cell(text="no runs")
     for row in papers:
