@@ -20,11 +20,13 @@ GRID = ["--models", "cnn,kmer_lr", "--tasks", "tf_mouse_2,prom_core_tata", "--se
         "--set", "epochs=2", "--set", "max_train_rows=800", "--max-concurrent", "2"]
 
 
-def suite_run(args, cwd, experiment, **popen):
+def suite_run(args, cwd, experiment, popen: bool = False, **options):
+    """`suite run` to its end, or started (`popen`, with Popen `options`) for a test to signal it."""
     cmd = [sys.executable, "-m", "suite", "run", *args, "--experiment", experiment]
     env = {**os.environ, "COLUMNS": "200"}
     if popen:
-        return subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        return subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                **options)
     return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
 
 
@@ -187,9 +189,7 @@ def test_ctrl_c_records_no_unfinished_trial_as_finished_and_the_same_command_res
     args = ["--models", "cnn", "--tasks", "tf_mouse_2", "--seeds", "3", "--set", "epochs=8", "--set", "patience=9",
             "--set", "max_train_rows=1500", "--max-concurrent", "1"]
     db = workdir / "runs" / "mlflow.db"
-    cmd = [sys.executable, "-m", "suite", "run", *args, "--experiment", "interrupted"]
-    proc = subprocess.Popen(cmd, cwd=workdir, env={**os.environ, "COLUMNS": "200"}, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    proc = suite_run(args, workdir, "interrupted", popen=True, start_new_session=True)  # its own process group
     try:
         procs.wait_for(lambda: proc.poll() is not None or (running_trials(db, "FINISHED", "interrupted") >= 1
                                                            and running_trials(db, "RUNNING", "interrupted") >= 1), 600,
